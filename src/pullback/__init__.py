@@ -1,0 +1,27 @@
+"""pullback: differentiable programming for NumPy code.
+
+>>> import pullback as pb, pullback.numpy as pnp
+>>> pb.grad(lambda x: pnp.sin(x) * x)(0.0)
+0.0
+"""
+
+from __future__ import annotations
+
+from . import numpy as numpy
+from . import tree as tree
+from ._core.errors import MissingRuleError as MissingRuleError
+from ._core.primitive import Primitive as Primitive
+from ._core.primitive import defjvp as defjvp
+from ._core.primitive import defvjp as defvjp
+from ._core.primitive import primitive as primitive
+from ._core.tensor import Tensor as Tensor
+from ._core.tensor import tensor as tensor
+from .transforms.forward import jvp as jvp
+from .transforms.reverse import grad as grad
+from .transforms.reverse import pullback as pullback
+from .transforms.reverse import value_and_grad as value_and_grad
+from .transforms.reverse import vjp as vjp
+
+constant = tensor
+
+__version__ = "0.1.0"

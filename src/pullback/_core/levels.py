@@ -1,0 +1,64 @@
+"""The thread-local stack of active transform levels: pullback's only mutable global state.
+
+A level is one running transform (a reverse tape, a forward accumulator, a batching or a
+tracing interpreter). Levels nest in the order they were opened, so a level's ``id`` (a global,
+increasing counter) orders them: of the levels that own a primitive's arguments, the one with
+the highest id interprets the primitive first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+_ids = itertools.count(1)
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[Level] = []
+
+
+_state = _State()
+
+
+class Level:
+    """Base class of the transform interpreters; a context manager that pushes itself.
+
+    Subclasses implement ``process(prim, args, params)``: ``args`` are raw values or Tensors of
+    live levels, and the level unwraps its own Tensors, binds the primitive one level down and
+    wraps the answer.
+    """
+
+    __slots__ = ("id", "alive", "thread", "__weakref__")
+
+    def __init__(self) -> None:
+        self.id = next(_ids)
+        self.alive = False
+        self.thread = threading.get_ident()
+
+    def __enter__(self):
+        self.alive = True
+        _state.stack.append(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.alive = False
+        stack = _state.stack
+        # NOTE: levels close in LIFO order, except when a user exits tapes by hand out of order.
+        if stack and stack[-1] is self:
+            stack.pop()
+        elif self in stack:
+            stack.remove(self)
+
+    def process(self, prim, args, params):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        state = "live" if self.alive else "finished"
+        return f"<{type(self).__name__} {self.id} {state}>"
+
+
+def active_levels() -> list[Level]:
+    """The levels open in this thread, innermost last."""
+    return list(_state.stack)

@@ -1,0 +1,183 @@
+"""Primitives and ``bind``, the one dispatch point every differentiable operation goes through.
+
+A primitive is a NumPy implementation with its rules beside it: ``vjp`` (reverse mode), ``jvp``
+(forward mode) and ``batch`` (``vmap``). ``bind(prim, *args, **params)`` evaluates it: with no
+transform active and no tracked argument it calls the implementation directly (the fast path);
+otherwise the innermost level owning an argument interprets it.
+
+>>> import pullback.numpy as pnp
+>>> float(pnp.sin(0.0))
+0.0
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+from .levels import _state
+from .tensor import Tensor, live
+
+_registry: dict[str, Primitive] = {}
+
+
+def bind(prim: Primitive, *args, **params):
+    """Evaluate ``prim`` on ``args``; every op in pullback is a call of this function."""
+    if not _state.stack:
+        return _evaluate(prim, args, params)
+    top = None
+    stripped = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = live(a)
+            if isinstance(a, Tensor):
+                level = a._level
+                if top is None or level.id > top.id:
+                    top = level
+        stripped.append(a)
+    if top is None:
+        return _evaluate(prim, args, params)
+    return top.process(prim, stripped, params)
+
+
+def _evaluate(prim: Primitive, args, params):
+    """Run the NumPy implementation; plain Tensors in give plain Tensors out."""
+    wrap = False
+    raw = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a._raw
+            wrap = True
+        raw.append(a)
+    ans = prim.impl(*raw, **params)
+    if not wrap:
+        return ans
+    if prim.multiple_results:
+        return tuple(Tensor(x) for x in ans)
+    return Tensor(ans)
+
+
+class Primitive:
+    """A differentiable operation: its NumPy implementation and its rules.
+
+    Args:
+        impl: the NumPy implementation, called with raw arrays and the keyword ``params``.
+        name: the name used in the IR and in error messages (defaults to ``impl.__name__``).
+        multiple_results: ``impl`` returns a tuple of arrays.
+        differentiable: ``False`` for ops whose output carries no derivative (comparisons,
+            ``floor``, ``argmax``): transforms treat their output as a constant.
+        variadic: the op takes any number of array arguments (``concatenate``); its one VJP and
+            JVP rule receives the argument's position as ``argnum=``.
+
+    Calling a primitive binds it: ``sin(x)`` is ``bind(sin, x)``.
+    """
+
+    def __init__(
+        self,
+        impl: Callable,
+        name: str | None = None,
+        *,
+        multiple_results: bool = False,
+        differentiable: bool = True,
+        variadic: bool = False,
+    ) -> None:
+        self.impl = impl
+        self.name = name or impl.__name__
+        self.vjp: tuple | None = None
+        self.jvp: tuple | None = None
+        self.batch: Callable | None = None
+        self.multiple_results = multiple_results
+        self.differentiable = differentiable
+        self.variadic = variadic
+        self.__doc__ = impl.__doc__
+        self.__wrapped__ = impl
+        try:
+            self.__signature__ = inspect.signature(impl)
+        except (TypeError, ValueError):
+            self.__signature__ = None
+        _registry[self.name] = self
+
+    __call__ = bind
+
+    @property
+    def __name__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def vjp_rule(self, argnum: int) -> Callable | None:
+        """The VJP rule of argument ``argnum``, or ``None`` if it is not differentiable."""
+        if self.vjp is None:
+            return None
+        if self.variadic:
+            return _at_argnum(self.vjp[0], argnum)
+        return self.vjp[argnum] if argnum < len(self.vjp) else None
+
+    def jvp_rule(self, argnum: int) -> Callable | None:
+        """The JVP rule of argument ``argnum``, or ``None`` if it is not differentiable."""
+        if self.jvp is None:
+            return None
+        if self.variadic:
+            return _at_argnum(self.jvp[0], argnum)
+        return self.jvp[argnum] if argnum < len(self.jvp) else None
+
+
+def _at_argnum(rule: Callable, argnum: int) -> Callable:
+    return lambda g, ans, *args, **params: rule(g, ans, *args, argnum=argnum, **params)
+
+
+def primitive(
+    fn: Callable | None = None,
+    *,
+    name: str | None = None,
+    multiple_results: bool = False,
+    differentiable: bool = True,
+    variadic: bool = False,
+):
+    """Make ``fn`` (written with NumPy, SciPy, ctypes ...) a primitive; give it rules with
+    ``defvjp``/``defjvp``.
+
+    >>> import numpy as np, pullback as pb
+    >>> cube = pb.primitive(lambda x: x ** 3, name="cube")
+    >>> pb.defvjp(cube, lambda g, ans, x: g * 3 * x ** 2)
+    >>> float(pb.grad(cube)(2.0))
+    12.0
+    """
+
+    def make(f: Callable) -> Primitive:
+        return Primitive(
+            f,
+            name,
+            multiple_results=multiple_results,
+            differentiable=differentiable,
+            variadic=variadic,
+        )
+
+    return make if fn is None else make(fn)
+
+
+def defvjp(prim: Primitive, *rules: Callable | None) -> None:
+    """Attach VJP rules ``(g, ans, *args, **params) -> cotangent``, one per positional argument.
+
+    ``None`` marks an argument that is not differentiable.
+    """
+    prim.vjp = tuple(rules)
+
+
+def defjvp(prim: Primitive, *rules: Callable | None) -> None:
+    """Attach JVP rules ``(t, ans, *args, **params) -> output tangent``, one per argument."""
+    prim.jvp = tuple(rules)
+
+
+def defbatch(prim: Primitive, rule: Callable) -> None:
+    """Attach the batching rule used by ``vmap``."""
+    prim.batch = rule
+
+
+def lookup(name: str) -> Primitive:
+    """The primitive registered under ``name`` (used by ``load``)."""
+    try:
+        return _registry[name]
+    except KeyError:
+        raise LookupError(f"no primitive named {name!r}") from None

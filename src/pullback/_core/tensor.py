@@ -1,0 +1,381 @@
+"""``Tensor``: an array that carries tracking information for the transform levels.
+
+A plain Tensor wraps a NumPy array. Inside a transform, the level that owns a Tensor wraps the
+value one level down (``_primal``: a raw array or a Tensor of an outer level) with its own data
+(a reverse-mode ``_node`` or a forward-mode ``_tangent``). ``_raw`` is always the innermost
+NumPy value, so shape and dtype never walk the chain. A Tensor whose level has finished behaves
+as a plain Tensor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_TRACKED_CONVERSION = (
+    "{what} of a Tensor that {level} is differentiating would lose its gradient. "
+    "Use pb.stop_gradient(x) (or x.numpy()) to use its value as a constant, or keep the "
+    "computation in pullback.numpy (pnp) / np.* calls on the Tensor."
+)
+
+
+class Tensor:
+    """An array with tracking information; the array type of pullback.
+
+    Build one with ``pb.tensor(data)``. It supports NumPy's operators, methods and dispatch
+    protocols: ``np.sin(t)`` on a Tensor returns a Tensor and is differentiable.
+
+    >>> import pullback as pb
+    >>> t = pb.tensor([1.0, 2.0])
+    >>> (t * 2).numpy()
+    array([2., 4.])
+    """
+
+    __slots__ = ("_raw", "_primal", "_level", "_node", "_tangent", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None) -> None:
+        if isinstance(data, Tensor):
+            data = data._raw
+        raw = np.asarray(data, dtype=dtype)
+        self._raw = raw
+        self._primal = raw
+        self._level = None
+        self._node = None
+        self._tangent = None
+
+    # --- identity and conversion ---------------------------------------------------------
+
+    __hash__ = object.__hash__
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._raw.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._raw.ndim
+
+    @property
+    def size(self) -> int:
+        return self._raw.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._raw.dtype
+
+    @property
+    def T(self) -> Tensor:
+        return pnp.transpose(self)
+
+    @property
+    def mT(self) -> Tensor:
+        return pnp.swapaxes(self, -1, -2)
+
+    @property
+    def at(self):
+        """Functional updates: ``x.at[idx].set(v)``, ``.add(v)`` return new Tensors."""
+        return pnp._indexing.AtIndexer(self)
+
+    def numpy(self) -> np.ndarray:
+        """The value as an ndarray, detached from every transform."""
+        return np.asarray(self._raw)
+
+    def item(self):
+        """The value of a one-element Tensor as a Python scalar, detached."""
+        return self._raw.item()
+
+    def tolist(self):
+        return self._raw.tolist()
+
+    def _check_untracked(self, what: str) -> None:
+        level = tracking_level(self)
+        if level is not None:
+            raise TypeError(_TRACKED_CONVERSION.format(what=what, level=_level_name(level)))
+
+    def __array__(self, dtype=None, copy=None):
+        self._check_untracked("Converting to a NumPy array (np.asarray)")
+        if copy:
+            return np.array(self._raw, dtype=dtype, copy=True)
+        return np.asarray(self._raw, dtype=dtype)
+
+    def __float__(self) -> float:
+        self._check_untracked("float()")
+        return float(self._raw)
+
+    def __int__(self) -> int:
+        return int(self._raw)
+
+    def __index__(self) -> int:
+        return self._raw.__index__()
+
+    def __complex__(self) -> complex:
+        self._check_untracked("complex()")
+        return complex(self._raw)
+
+    def __bool__(self) -> bool:
+        return bool(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        body = np.array2string(np.asarray(self._raw), separator=", ", prefix="tensor(")
+        level = tracking_level(self)
+        tag = "" if level is None else f", tracked by {_level_name(level)}"
+        return f"tensor({body}{tag})"
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:
+            return format(self._raw.item(), spec)
+        return format(str(self), spec)
+
+    # --- NumPy protocols -----------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return pnp._protocols.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return pnp._protocols.array_function(func, args, kwargs)
+
+    def __array_namespace__(self, *, api_version=None):
+        return pnp
+
+    # --- operators -----------------------------------------------------------------------
+
+    def __add__(self, other):
+        return pnp.add(self, other)
+
+    def __radd__(self, other):
+        return pnp.add(other, self)
+
+    def __sub__(self, other):
+        return pnp.subtract(self, other)
+
+    def __rsub__(self, other):
+        return pnp.subtract(other, self)
+
+    def __mul__(self, other):
+        return pnp.multiply(self, other)
+
+    def __rmul__(self, other):
+        return pnp.multiply(other, self)
+
+    def __truediv__(self, other):
+        return pnp.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return pnp.divide(other, self)
+
+    def __floordiv__(self, other):
+        return pnp.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return pnp.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return pnp.mod(self, other)
+
+    def __rmod__(self, other):
+        return pnp.mod(other, self)
+
+    def __pow__(self, other):
+        return pnp.power(self, other)
+
+    def __rpow__(self, other):
+        return pnp.power(other, self)
+
+    def __matmul__(self, other):
+        return pnp.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return pnp.matmul(other, self)
+
+    def __neg__(self):
+        return pnp.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return pnp.abs(self)
+
+    def __eq__(self, other):
+        return pnp.equal(self, other)
+
+    def __ne__(self, other):
+        return pnp.not_equal(self, other)
+
+    def __lt__(self, other):
+        return pnp.less(self, other)
+
+    def __le__(self, other):
+        return pnp.less_equal(self, other)
+
+    def __gt__(self, other):
+        return pnp.greater(self, other)
+
+    def __ge__(self, other):
+        return pnp.greater_equal(self, other)
+
+    def __invert__(self):
+        return pnp.logical_not(self)
+
+    def __and__(self, other):
+        return pnp.logical_and(self, other)
+
+    def __or__(self, other):
+        return pnp.logical_or(self, other)
+
+    def __getitem__(self, index):
+        return pnp._indexing.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "Tensors are immutable: x[idx] = v would silently break gradients. "
+            "Use x = x.at[idx].set(v), which returns an updated Tensor."
+        )
+
+    # --- methods -------------------------------------------------------------------------
+
+    def sum(self, axis=None, dtype=None, keepdims=False):
+        return pnp.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def mean(self, axis=None, dtype=None, keepdims=False):
+        return pnp.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def prod(self, axis=None, dtype=None, keepdims=False):
+        return pnp.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return pnp.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return pnp.min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return pnp.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        return pnp.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        return pnp.cumsum(self, axis=axis)
+
+    def argmax(self, axis=None):
+        return pnp.argmax(self, axis=axis)
+
+    def argmin(self, axis=None):
+        return pnp.argmin(self, axis=axis)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return pnp.reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = axes[0]
+        return pnp.transpose(self, axes or None)
+
+    def swapaxes(self, axis1, axis2):
+        return pnp.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis=None):
+        return pnp.squeeze(self, axis=axis)
+
+    def ravel(self):
+        return pnp.ravel(self)
+
+    def flatten(self):
+        return pnp.ravel(self)
+
+    def astype(self, dtype):
+        return pnp.astype(self, dtype)
+
+    def copy(self):
+        return self
+
+    def dot(self, other):
+        return pnp.dot(self, other)
+
+    def clip(self, a_min=None, a_max=None):
+        return pnp.clip(self, a_min, a_max)
+
+    def round(self, decimals=0):
+        return pnp.round(self, decimals)
+
+    def all(self, axis=None):
+        return pnp.all(self, axis=axis)
+
+    def any(self, axis=None):
+        return pnp.any(self, axis=axis)
+
+
+def live(t: Tensor):
+    """``t`` without wrappers of finished levels: a Tensor of a live level, or a raw value."""
+    while True:
+        level = t._level
+        if level is None:
+            return t._raw
+        if level.alive:
+            return t
+        t = t._primal
+        if not isinstance(t, Tensor):
+            return t
+
+
+def tracking_level(x):
+    """The innermost live level that tracks ``x``, or ``None``."""
+    if not isinstance(x, Tensor):
+        return None
+    x = live(x)
+    return x._level if isinstance(x, Tensor) else None
+
+
+def _level_name(level) -> str:
+    return getattr(level, "display_name", type(level).__name__)
+
+
+def wrap(primal, level, node=None, tangent=None) -> Tensor:
+    """A Tensor of ``level`` over ``primal`` (a raw value or a Tensor of an outer level)."""
+    t = Tensor.__new__(Tensor)
+    t._raw = primal._raw if isinstance(primal, Tensor) else primal
+    t._primal = primal
+    t._level = level
+    t._node = node
+    t._tangent = tangent
+    return t
+
+
+def shape_of(x) -> tuple[int, ...]:
+    """The shape of an array, Tensor or Python scalar."""
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
+
+
+def dtype_of(x) -> np.dtype:
+    """The dtype of an array, Tensor or Python scalar."""
+    try:
+        return x.dtype
+    except AttributeError:
+        return np.asarray(x).dtype
+
+
+def tensor(data, dtype=None) -> Tensor:
+    """Make a plain (untracked) Tensor from array-like ``data``.
+
+    >>> import pullback as pb
+    >>> pb.tensor([1.0, 2.0]).shape
+    (2,)
+    """
+    return Tensor(data, dtype)
+
+
+# NOTE: imported last; the operators map onto pnp, and pnp's ops import this module.
+from .. import numpy as pnp  # noqa: E402

@@ -1,0 +1,179 @@
+"""Pytrees: nested containers whose array leaves transforms differentiate.
+
+Containers are tuple, list, dict, namedtuple, ``None`` (no leaves), any dataclass, and types
+registered with ``register``. Everything else is a leaf.
+
+>>> leaves, treedef = flatten({"w": 1.0, "b": (2.0, 3.0)})
+>>> leaves
+[1.0, 2.0, 3.0]
+>>> unflatten(treedef, [4.0, 5.0, 6.0])
+{'w': 4.0, 'b': (5.0, 6.0)}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+_registry: dict[type, tuple[Callable, Callable]] = {}
+
+
+class TreeDef(NamedTuple):
+    """The structure of a pytree: a node type, its static data, and child structures.
+
+    A leaf's ``kind`` is ``None``.
+    """
+
+    kind: Any
+    aux: Any
+    children: tuple
+
+    @property
+    def num_leaves(self) -> int:
+        if self.kind is None:
+            return 1
+        return sum(c.num_leaves for c in self.children)
+
+    def __repr__(self) -> str:
+        if self.kind is None:
+            return "*"
+        name = getattr(self.kind, "__name__", str(self.kind))
+        return f"{name}({', '.join(map(repr, self.children))})"
+
+
+_LEAF = TreeDef(None, None, ())
+
+
+def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
+    """Register ``cls`` as a pytree node.
+
+    Args:
+        flatten_fn: ``obj -> (children, aux)``; ``aux`` is static and must support ``==``.
+        unflatten_fn: ``(aux, children) -> obj``.
+    """
+    _registry[cls] = (flatten_fn, unflatten_fn)
+
+
+def _is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def _registered(cls: type):
+    """The registered (flatten, unflatten) of ``cls`` or of its nearest registered base."""
+    for klass in cls.__mro__:
+        if klass in _registry:
+            return _registry[klass]
+    return None
+
+
+def _node_of(x):
+    """``(kind, children, aux)`` for a container, or ``None`` for a leaf."""
+    cls = type(x)
+    if cls is tuple or cls is list:
+        return cls, tuple(x), None
+    if cls is dict:
+        return dict, tuple(x.values()), tuple(x.keys())
+    if x is None:
+        return type(None), (), None
+    if _registry:
+        fns = _registered(cls)
+        if fns is not None:
+            children, aux = fns[0](x)
+            return cls, tuple(children), aux
+    if _is_namedtuple(x):
+        return cls, tuple(x), None
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        names = tuple(f.name for f in dataclasses.fields(x))
+        return cls, tuple(getattr(x, n) for n in names), names
+    return None
+
+
+def flatten(tree, is_leaf: Callable | None = None) -> tuple[list, TreeDef]:
+    """``(leaves, treedef)`` of ``tree``; ``is_leaf(x)`` may stop the descent early."""
+    leaves: list = []
+    return leaves, _flatten(tree, leaves, is_leaf)
+
+
+def _flatten(x, leaves: list, is_leaf) -> TreeDef:
+    if is_leaf is not None and is_leaf(x):
+        leaves.append(x)
+        return _LEAF
+    node = _node_of(x)
+    if node is None:
+        leaves.append(x)
+        return _LEAF
+    kind, children, aux = node
+    return TreeDef(kind, aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
+
+
+def unflatten(treedef: TreeDef, leaves) -> Any:
+    """The pytree of structure ``treedef`` holding ``leaves``."""
+    it = iter(leaves)
+    out = _unflatten(treedef, it)
+    if next(it, _sentinel) is not _sentinel:
+        raise ValueError(f"too many leaves for tree structure {treedef!r}")
+    return out
+
+
+_sentinel = object()
+
+
+def _unflatten(treedef: TreeDef, it) -> Any:
+    kind = treedef.kind
+    if kind is None:
+        leaf = next(it, _sentinel)
+        if leaf is _sentinel:
+            raise ValueError("too few leaves for the tree structure")
+        return leaf
+    children = [_unflatten(c, it) for c in treedef.children]
+    return _build(kind, treedef.aux, children)
+
+
+def _build(kind, aux, children):
+    if kind is tuple:
+        return tuple(children)
+    if kind is list:
+        return list(children)
+    if kind is dict:
+        return dict(zip(aux, children))
+    if kind is type(None):
+        return None
+    fns = _registered(kind) if _registry else None
+    if fns is not None:
+        return fns[1](aux, children)
+    if issubclass(kind, tuple):
+        return kind(*children)
+    obj = kind.__new__(kind)
+    for name, value in zip(aux, children):
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def leaves(tree, is_leaf: Callable | None = None) -> list:
+    """The leaves of ``tree`` in flattening order."""
+    return flatten(tree, is_leaf)[0]
+
+
+def structure(tree, is_leaf: Callable | None = None) -> TreeDef:
+    """The ``TreeDef`` of ``tree``."""
+    return flatten(tree, is_leaf)[1]
+
+
+def map(f: Callable, tree, *rest, is_leaf: Callable | None = None):
+    """Apply ``f`` to corresponding leaves of ``tree`` and ``rest`` (of the same structure).
+
+    >>> map(lambda a, b: a + b, (1, [2]), (10, [20]))
+    (11, [22])
+    """
+    leaves_, treedef = flatten(tree, is_leaf)
+    others = [treedef_leaves(treedef, r, is_leaf) for r in rest]
+    return unflatten(treedef, [f(*xs) for xs in zip(leaves_, *others)])
+
+
+def treedef_leaves(treedef: TreeDef, tree, is_leaf=None) -> list:
+    """The leaves of ``tree``, checking that its structure is ``treedef``."""
+    leaves_, other = flatten(tree, is_leaf)
+    if other != treedef:
+        raise ValueError(f"tree structure {other!r} does not match {treedef!r}")
+    return leaves_

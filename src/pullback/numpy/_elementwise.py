@@ -1,0 +1,53 @@
+"""Elementwise names: the primitives themselves, whose signatures already match NumPy's."""
+
+from __future__ import annotations
+
+from ..ops.elementwise import (
+    add,
+    astype,
+    cos,
+    divide,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    sin,
+    subtract,
+    tanh,
+    where,
+)
+
+__all__ = [
+    "add",
+    "astype",
+    "cos",
+    "divide",
+    "equal",
+    "exp",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "log",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "multiply",
+    "negative",
+    "not_equal",
+    "power",
+    "sin",
+    "subtract",
+    "tanh",
+    "where",
+]

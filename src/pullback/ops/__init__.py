@@ -1,0 +1,1 @@
+"""Primitives by family. Each op's NumPy implementation and its rules sit side by side."""

@@ -1,0 +1,1 @@
+"""Transforms: interpreters over primitives (reverse, forward) and the functions built on them."""
