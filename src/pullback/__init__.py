@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from . import numpy as numpy
+from .numpy import special as special
 from . import tree as tree
 from ._core.errors import MissingRuleError as MissingRuleError
 from ._core.primitive import Primitive as Primitive
@@ -16,6 +17,7 @@ from ._core.primitive import defvjp as defvjp
 from ._core.primitive import primitive as primitive
 from ._core.tensor import Tensor as Tensor
 from ._core.tensor import tensor as tensor
+from .check import check_grads as check_grads
 from .transforms.forward import jvp as jvp
 from .transforms.reverse import grad as grad
 from .transforms.reverse import pullback as pullback

@@ -10,7 +10,9 @@ return Tensors. This package only maps names onto the primitives of ``pullback.o
 
 from __future__ import annotations
 
-from . import _indexing, _protocols, linalg
+from . import _indexing, _protocols, linalg, special
+from ._creation import *  # noqa: F403
+from ._creation import __all__ as _creation_all
 from ._elementwise import *  # noqa: F403
 from ._elementwise import __all__ as _elementwise_all
 from ._products import *  # noqa: F403
@@ -20,4 +22,4 @@ from ._reduce import __all__ as _reduce_all
 from ._shape import *  # noqa: F403
 from ._shape import __all__ as _shape_all
 
-__all__ = [*_elementwise_all, *_products_all, *_reduce_all, *_shape_all]
+__all__ = [*_creation_all, *_elementwise_all, *_products_all, *_reduce_all, *_shape_all]
