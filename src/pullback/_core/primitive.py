@@ -23,35 +23,44 @@ _registry: dict[str, Primitive] = {}
 
 def bind(prim: Primitive, *args, **params):
     """Evaluate ``prim`` on ``args``; every op in pullback is a call of this function."""
-    if not _state.stack:
-        return _evaluate(prim, args, params)
+    if _state.stack:
+        top = None
+        clean = True
+        for a in args:
+            if isinstance(a, Tensor):
+                level = a._level
+                if level is None or not level.alive:
+                    clean = False
+                elif top is None or level.id > top.id:
+                    top = level
+        if not clean:
+            top, args = _strip(args)
+        if top is not None:
+            return top.process(prim, args, params)
+    return _evaluate(prim, args, params)
+
+
+def _strip(args):
+    """``args`` with plain Tensors and wrappers of finished levels removed; the top level."""
     top = None
     stripped = []
     for a in args:
         if isinstance(a, Tensor):
             a = live(a)
-            if isinstance(a, Tensor):
-                level = a._level
-                if top is None or level.id > top.id:
-                    top = level
+            if isinstance(a, Tensor) and (top is None or a._level.id > top.id):
+                top = a._level
         stripped.append(a)
-    if top is None:
-        return _evaluate(prim, args, params)
-    return top.process(prim, stripped, params)
+    return top, (stripped if top is not None else args)
 
 
 def _evaluate(prim: Primitive, args, params):
     """Run the NumPy implementation; plain Tensors in give plain Tensors out."""
-    wrap = False
-    raw = []
     for a in args:
         if isinstance(a, Tensor):
-            a = a._raw
-            wrap = True
-        raw.append(a)
-    ans = prim.impl(*raw, **params)
-    if not wrap:
-        return ans
+            break
+    else:
+        return prim.impl(*args, **params)
+    ans = prim.impl(*[a._raw if isinstance(a, Tensor) else a for a in args], **params)
     if prim.multiple_results:
         return tuple(Tensor(x) for x in ans)
     return Tensor(ans)

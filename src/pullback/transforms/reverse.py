@@ -49,6 +49,9 @@ def leaf_node() -> Node:
     return Node(None, (), None, None, None)
 
 
+_new_tensor = Tensor.__new__
+
+
 class ReverseLevel(Level):
     """Records every primitive applied to its Tensors on a tape, in order."""
 
@@ -66,14 +69,21 @@ class ReverseLevel(Level):
     def process(self, prim, args, params):
         primals = []
         parents = []
+        nested = False
         for a in args:
-            if isinstance(a, Tensor) and a._level is self:
-                primals.append(a._primal)
-                parents.append(a._node)
+            if isinstance(a, Tensor):
+                if a._level is self:
+                    parents.append(a._node)
+                    a = a._primal
+                    nested = nested or isinstance(a, Tensor)
+                else:
+                    parents.append(None)
+                    nested = True
             else:
-                primals.append(a)
                 parents.append(None)
-        ans = bind(prim, *primals, **params)
+            primals.append(a)
+        # NOTE: with no outer level involved, the implementation is called directly (fast path).
+        ans = bind(prim, *primals, **params) if nested else prim.impl(*primals, **params)
         if not prim.differentiable:
             return ans
         if prim.multiple_results:
@@ -82,7 +92,13 @@ class ReverseLevel(Level):
             return ans
         node = Node(prim, parents, primals, ans, params)
         self.tape.append(node)
-        return wrap(ans, self, node)
+        out = _new_tensor(Tensor)
+        out._raw = ans._raw if nested and isinstance(ans, Tensor) else ans
+        out._primal = ans
+        out._level = self
+        out._node = node
+        out._tangent = None
+        return out
 
     def _record_many(self, prim, parents, primals, ans, params):
         node = Node(prim, parents, primals, ans, params)
@@ -103,9 +119,7 @@ class ReverseLevel(Level):
         cts = dict(seeds)
         wanted = set(wanted)
         found = {}
-        tape = self.tape
-        for i in range(len(tape) - 1, -1, -1):
-            node = tape[i]
+        for node in reversed(self.tape):
             g = cts.pop(node, None)
             if g is None:
                 continue
@@ -113,7 +127,7 @@ class ReverseLevel(Level):
                 found[node] = g
             _propagate(node, g, cts)
             if not retain:
-                node.release()
+                node.args = node.ans = node.params = None
         if not retain:
             self.tape = []
         for node in wanted:
@@ -140,19 +154,25 @@ def _propagate(node: Node, g, cts: dict) -> None:
     if prim.multiple_results:
         g = tuple(zeros_like_value(a) if gi is None else gi for gi, a in zip(g, node.ans))
     args = node.args
+    ans = node.ans
+    params = node.params
+    rules = prim.vjp
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        rule = prim.vjp_rule(i)
+        rule = prim.vjp_rule(i) if rules is None or prim.variadic or i >= len(rules) else rules[i]
         if rule is None:
-            if prim.vjp is None:
+            if rules is None:
                 raise MissingRuleError(
                     f"no VJP rule for '{prim.name}': define one with pb.defvjp({prim.name}, ...)"
                 )
             continue
-        gi = rule(g, node.ans, *args, **node.params)
-        if gi is not None:
-            _accumulate(cts, parent, fit_cotangent(gi, args[i]))
+        gi = rule(g, ans, *args, **params)
+        if gi is None:
+            continue
+        gi = fit_cotangent(gi, args[i])
+        prev = cts.get(parent)
+        cts[parent] = gi if prev is None else add(prev, gi)
 
 
 # --- the functional API ------------------------------------------------------------------
