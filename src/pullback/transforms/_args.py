@@ -61,7 +61,7 @@ def as_primal(x):
 
 
 def output_kind(leaves) -> str:
-    """``"tensor"`` if any input is a Tensor, ``"float"`` if all are Python floats, else ``"array"``."""
+    """``"tensor"`` if any input is a Tensor, ``"float"`` if all are floats, else ``"array"``."""
     if any(isinstance(x, Tensor) for x in leaves):
         return "tensor"
     if leaves and all(isinstance(x, float) for x in leaves):
