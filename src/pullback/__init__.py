@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from . import numpy as numpy
-from .numpy import special as special
 from . import tree as tree
 from ._core.errors import MissingRuleError as MissingRuleError
 from ._core.primitive import Primitive as Primitive
@@ -18,6 +17,16 @@ from ._core.primitive import primitive as primitive
 from ._core.tensor import Tensor as Tensor
 from ._core.tensor import tensor as tensor
 from .check import check_grads as check_grads
+from .numpy import special as special
+from .transforms.checkpoint import checkpoint as checkpoint
+from .transforms.checkpoint import recompute_in_gradient as recompute_in_gradient
+from .transforms.custom import custom_gradient as custom_gradient
+from .transforms.custom import custom_jvp as custom_jvp
+from .transforms.custom import custom_vjp as custom_vjp
+from .transforms.custom import differentiable_function as differentiable_function
+from .transforms.custom import stop_gradient as stop_gradient
+from .transforms.custom import with_derivative as with_derivative
+from .transforms.custom import without_derivative as without_derivative
 from .transforms.forward import jvp as jvp
 from .transforms.reverse import grad as grad
 from .transforms.reverse import pullback as pullback

@@ -90,3 +90,12 @@ def test_numpy_functions_on_tensors_are_differentiable():
 def test_implicit_conversion_of_a_tracked_tensor_raises():
     with pytest.raises(TypeError, match="stop_gradient"):
         pb.grad(lambda x: float(x))(1.0)
+
+
+def test_vjp_rejects_a_cotangent_of_the_wrong_structure_naming_the_function():
+    def pair(x):
+        return (x, x)
+
+    _, back = pb.vjp(pair, 1.0)
+    with pytest.raises(ValueError, match=r"pullback of pair \(.*\).*structure \*.*tuple\(\*, \*\)"):
+        back(1.0)

@@ -78,6 +78,14 @@ class Primitive:
         variadic: the op takes any number of array arguments (``concatenate``); its one VJP and
             JVP rule receives the argument's position as ``argnum=``.
 
+    Special primitives (custom rules, hooks, checkpoints) set ``fwd(*primals, **params) ->
+    (ans, residuals)`` and ``bwd(residuals, g, **params) -> one cotangent per argument``
+    instead of per-argument VJP rules: reverse mode runs ``fwd`` in place of the implementation
+    (on values that outer levels still track) and keeps only the residuals. With
+    ``inline_jvp``, forward mode runs the implementation on its own Tensors, so tangents flow
+    through the Python function itself; ``jvp_joint(primals, tangents, **params) -> (ans,
+    tangent)`` is a forward rule over all arguments at once (``custom_jvp``).
+
     Calling a primitive binds it: ``sin(x)`` is ``bind(sin, x)``.
     """
 
@@ -95,6 +103,10 @@ class Primitive:
         self.vjp: tuple | None = None
         self.jvp: tuple | None = None
         self.batch: Callable | None = None
+        self.fwd: Callable | None = None
+        self.bwd: Callable | None = None
+        self.inline_jvp = False
+        self.jvp_joint: Callable | None = None
         self.multiple_results = multiple_results
         self.differentiable = differentiable
         self.variadic = variadic

@@ -9,9 +9,10 @@ from __future__ import annotations
 from .._core.errors import MissingRuleError
 from .._core.levels import Level
 from .._core.primitive import bind
-from .._core.tensor import Tensor, wrap
+from .._core.tensor import Tensor, dtype_of, shape_of, wrap
 from ..ops.elementwise import add
-from ._fit import fit_tangent, is_differentiable_dtype
+from . import transpose
+from ._fit import fit_tangent, is_differentiable_dtype, zeros_like_value
 
 
 class ForwardLevel(Level):
@@ -28,6 +29,8 @@ class ForwardLevel(Level):
         return wrap(x, self, tangent=tangent)
 
     def process(self, prim, args, params):
+        if prim.inline_jvp:
+            return prim.impl(*args, **params)
         primals = []
         tangents = []
         for a in args:
@@ -37,26 +40,51 @@ class ForwardLevel(Level):
             else:
                 primals.append(a)
                 tangents.append(None)
+        if prim.jvp_joint is not None:
+            return self._push_joint(prim, primals, tangents, params)
+        if prim.fwd is not None and prim.jvp is None:
+            return self._push_special(prim, primals, tangents, params)
         ans = bind(prim, *primals, **params)
         if not prim.differentiable:
             return ans
-        if prim.multiple_results:
-            return self._push_many(prim, primals, tangents, ans, params)
-        if not is_differentiable_dtype(ans):
+        if not prim.multiple_results and not is_differentiable_dtype(ans):
             return ans
-        t = _push(prim, primals, tangents, ans, params)
-        if t is None:
-            return ans
-        return wrap(ans, self, tangent=fit_tangent(t, ans))
+        return self._wrap_tangents(prim, ans, _push(prim, primals, tangents, ans, params))
 
-    def _push_many(self, prim, primals, tangents, ans, params):
-        t = _push(prim, primals, tangents, ans, params)
+    def _push_joint(self, prim, primals, tangents, params):
+        """A joint forward rule: all tangents at once (exact zeros for untracked arguments)."""
+        full = [zeros_like_value(x) if t is None else t for x, t in zip(primals, tangents)]
+        ans, t = prim.jvp_joint(primals, full, **params)
+        return self._wrap_tangents(prim, ans, t)
+
+    def _push_special(self, prim, primals, tangents, params):
+        """A special primitive without a JVP rule: its tangent is the transpose of ``bwd``."""
+        ans, residuals = prim.fwd(*primals, **params)
+        avals = [(shape_of(x), dtype_of(x)) for x in primals]
+        t = transpose.jvp_from_bwd(prim, residuals, ans, tangents, avals, params)
+        return self._wrap_tangents(prim, ans, t)
+
+    def _wrap_tangents(self, prim, ans, t):
         if t is None:
             return ans
+        if not prim.multiple_results:
+            if not is_differentiable_dtype(ans):
+                return ans
+            return wrap(ans, self, tangent=fit_tangent(t, ans))
         return tuple(
-            wrap(a, self, tangent=fit_tangent(ti, a)) if is_differentiable_dtype(a) else a
+            wrap(a, self, tangent=fit_tangent(ti, a))
+            if ti is not None and is_differentiable_dtype(a)
+            else a
             for a, ti in zip(ans, t)
         )
+
+
+def _transposed_rule(prim, i):
+    if prim.vjp is None:
+        raise MissingRuleError(
+            f"no JVP rule for '{prim.name}': define one with pb.defjvp({prim.name}, ...)"
+        )
+    return transpose.jvp_from_vjp(prim, i)
 
 
 def _push(prim, primals, tangents, ans, params):
@@ -65,12 +93,8 @@ def _push(prim, primals, tangents, ans, params):
     for i, t in enumerate(tangents):
         if t is None:
             continue
-        rule = prim.jvp_rule(i)
+        rule = prim.jvp_rule(i) if prim.jvp is not None else _transposed_rule(prim, i)
         if rule is None:
-            if prim.jvp is None:
-                raise MissingRuleError(
-                    f"no JVP rule for '{prim.name}': define one with pb.defjvp({prim.name}, ...)"
-                )
             continue
         c = rule(t, ans, *primals, **params)
         if c is None:
@@ -89,7 +113,6 @@ def _push(prim, primals, tangents, ans, params):
 import numpy as np  # noqa: E402
 
 from .._core.errors import describe_function, describe_value  # noqa: E402
-from .._core.tensor import dtype_of, shape_of  # noqa: E402
 from .._core.tree import flatten, treedef_leaves, unflatten  # noqa: E402
 from ._args import as_primal, check_input, is_differentiable_leaf, output_kind, restore  # noqa: E402
 

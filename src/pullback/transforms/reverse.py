@@ -9,8 +9,9 @@ from __future__ import annotations
 from .._core.errors import MissingRuleError
 from .._core.levels import Level
 from .._core.primitive import bind
-from .._core.tensor import Tensor, wrap
+from .._core.tensor import Tensor, dtype_of, shape_of, wrap
 from ..ops.elementwise import add
+from . import transpose
 from ._fit import fit_cotangent, is_differentiable_dtype, zeros_like_value
 
 
@@ -43,6 +44,17 @@ class OutputNode(Node):
     def __init__(self, parent: Node, index: int) -> None:
         super().__init__(None, (parent,), None, None, None)
         self.index = index
+
+
+class SpecialNode(Node):
+    """A special primitive's application: ``args`` holds the residuals of its ``fwd``, and
+    ``avals`` the (shape, dtype) of each argument, against which ``bwd``'s results are checked."""
+
+    __slots__ = ("avals",)
+
+    def __init__(self, prim, parents, residuals, ans, params, avals) -> None:
+        super().__init__(prim, parents, residuals, ans, params)
+        self.avals = avals
 
 
 def leaf_node() -> Node:
@@ -82,6 +94,8 @@ class ReverseLevel(Level):
             else:
                 parents.append(None)
             primals.append(a)
+        if prim.fwd is not None:
+            return self._record_special(prim, parents, primals, params)
         # NOTE: with no outer level involved, the implementation is called directly (fast path).
         ans = bind(prim, *primals, **params) if nested else prim.impl(*primals, **params)
         if not prim.differentiable:
@@ -100,8 +114,20 @@ class ReverseLevel(Level):
         out._tangent = None
         return out
 
+    def _record_special(self, prim, parents, primals, params):
+        """Run ``prim.fwd`` on the primals (outer levels see its ops) and keep its residuals."""
+        ans, residuals = prim.fwd(*primals, **params)
+        avals = [(shape_of(x), dtype_of(x)) for x in primals]
+        node = SpecialNode(prim, parents, residuals, ans, params, avals)
+        if prim.multiple_results:
+            return self._wrap_many(node, ans)
+        self.tape.append(node)
+        return wrap(ans, self, node) if is_differentiable_dtype(ans) else ans
+
     def _record_many(self, prim, parents, primals, ans, params):
-        node = Node(prim, parents, primals, ans, params)
+        return self._wrap_many(Node(prim, parents, primals, ans, params), ans)
+
+    def _wrap_many(self, node, ans):
         self.tape.append(node)
         outs = []
         for i, a in enumerate(ans):
@@ -153,6 +179,9 @@ def _propagate(node: Node, g, cts: dict) -> None:
     prim = node.prim
     if prim.multiple_results:
         g = tuple(zeros_like_value(a) if gi is None else gi for gi, a in zip(g, node.ans))
+    if prim.bwd is not None:
+        _propagate_special(node, g, cts)
+        return
     args = node.args
     ans = node.ans
     params = node.params
@@ -160,19 +189,39 @@ def _propagate(node: Node, g, cts: dict) -> None:
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        rule = prim.vjp_rule(i) if rules is None or prim.variadic or i >= len(rules) else rules[i]
+        rule = rules[i] if rules is not None and not prim.variadic and i < len(rules) else None
         if rule is None:
-            if rules is None:
-                raise MissingRuleError(
-                    f"no VJP rule for '{prim.name}': define one with pb.defvjp({prim.name}, ...)"
-                )
-            continue
+            rule = _fallback_rule(prim, i)
+            if rule is None:
+                continue
         gi = rule(g, ans, *args, **params)
         if gi is None:
             continue
         gi = fit_cotangent(gi, args[i])
         prev = cts.get(parent)
         cts[parent] = gi if prev is None else add(prev, gi)
+
+
+def _fallback_rule(prim, i):
+    """A variadic rule, or the transpose of the JVP rule when the primitive has no VJP rules."""
+    if prim.vjp is not None:
+        return prim.vjp_rule(i)
+    if prim.jvp is not None:
+        return transpose.vjp_from_jvp(prim, i)
+    raise MissingRuleError(
+        f"no VJP rule for '{prim.name}': define one with pb.defvjp({prim.name}, ...)"
+    )
+
+
+def _propagate_special(node: SpecialNode, g, cts: dict) -> None:
+    """Apply a special primitive's ``bwd`` to ``g``, checking what it returns."""
+    prim = node.prim
+    cotangents = prim.bwd(node.args, g, **node.params)
+    cotangents = transpose.checked_cotangents(prim, cotangents, node.avals)
+    for parent, gi in zip(node.parents, cotangents):
+        if parent is not None and gi is not None:
+            prev = cts.get(parent)
+            cts[parent] = gi if prev is None else add(prev, gi)
 
 
 # --- the functional API ------------------------------------------------------------------
@@ -182,7 +231,7 @@ import functools  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .._core.errors import describe_function, describe_value  # noqa: E402
-from .._core.tensor import dtype_of, live, shape_of  # noqa: E402
+from .._core.tensor import live  # noqa: E402
 from .._core.tree import flatten, treedef_leaves, unflatten  # noqa: E402
 from ._args import argnums_tuple, as_primal, diff_leaves, output_kind, restore  # noqa: E402
 
@@ -357,7 +406,13 @@ def vjp(f, *primals, has_aux=False):
     wanted = [n for n in nodes if n is not None]
 
     def pullback_f(cotangent):
-        cts = treedef_leaves(out_tree, cotangent)
+        try:
+            cts = treedef_leaves(out_tree, cotangent)
+        except ValueError:
+            raise ValueError(
+                f"pullback of {describe_function(f)}: the cotangent has structure "
+                f"{flatten(cotangent)[1]!r}, but the output has structure {out_tree!r}"
+            ) from None
         seeds = {}
         for x, node, ct in zip(out_leaves, out_nodes, cts):
             ct = _checked_cotangent(ct, x, f)

@@ -1,0 +1,76 @@
+"""``checkpoint``: the same function, but its intermediates are recomputed in the backward pass.
+
+One special primitive: its ``fwd`` runs ``f`` on values this level does not track (so nothing
+of ``f`` is recorded here) and keeps only the inputs and NumPy's global random state; its
+``bwd`` restores that state, re-runs ``f`` under a fresh reverse level and pulls back.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .._core.errors import describe_function
+from .._core.primitive import Primitive
+from .._core.tensor import dtype_of, shape_of
+from .custom import _impl, call_special
+from .reverse import vjp
+
+
+def _checkpoint_fwd(*arrays, spec):
+    state = np.random.get_state()
+    outs = _impl(*arrays, spec=spec)
+    avals = [(shape_of(x), dtype_of(x)) for x in outs]
+    return outs, (arrays, state, avals)
+
+
+def _checkpoint_bwd(residuals, g, spec):
+    arrays, state, avals = residuals
+    current = np.random.get_state()
+    np.random.set_state(state)
+    try:
+        outs, back = vjp(lambda *xs: _impl(*xs, spec=spec), *arrays)
+    finally:
+        np.random.set_state(current)
+    _check_recomputation(spec, avals, outs)
+    return back(tuple(g))
+
+
+def _check_recomputation(spec, avals, outs) -> None:
+    again = [(shape_of(x), dtype_of(x)) for x in outs]
+    if again != avals:
+        raise ValueError(
+            f"checkpoint({describe_function(spec.fn)}): recomputation in the backward pass "
+            f"produced {again}, but the forward pass produced {avals}; a checkpointed function "
+            f"must be pure (same shapes and dtypes for the same inputs)"
+        )
+
+
+checkpoint_p = Primitive(_impl, "checkpoint", multiple_results=True)
+checkpoint_p.fwd = _checkpoint_fwd
+checkpoint_p.bwd = _checkpoint_bwd
+checkpoint_p.inline_jvp = True
+checkpoint_p.rule_description = "checkpoint"
+
+
+def checkpoint(f):
+    """``f`` whose intermediates are recomputed during the backward pass instead of stored.
+
+    Gradients equal those of ``f`` (to any order); NumPy's global random state is restored for
+    the recomputation, so dropout masks drawn with ``np.random`` match.
+
+    >>> import pullback as pb, pullback.numpy as pnp
+    >>> block = pb.checkpoint(lambda x: pnp.sin(pnp.sin(x)))
+    >>> pb.grad(block)(0.0)
+    1.0
+    """
+
+    @functools.wraps(f)
+    def checkpointed(*args):
+        return call_special(checkpoint_p, f, args)
+
+    return checkpointed
+
+
+recompute_in_gradient = checkpoint

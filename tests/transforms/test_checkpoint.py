@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+import pullback as pb
+import pullback.numpy as pnp
+
+
+def _block(x, w):
+    return pnp.tanh(x @ w)
+
+
+def test_checkpointed_gradients_equal_plain_ones_and_forward_runs_twice():
+    calls = []
+
+    def block(x, w):
+        calls.append(1)
+        return _block(x, w)
+
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 3))
+    plain = pb.grad(lambda w: pnp.sum(_block(x, w) ** 2))(w)
+    ckpt = pb.grad(lambda w: pnp.sum(pb.checkpoint(block)(x, w) ** 2))(w)
+    assert np.array_equal(plain, ckpt)
+    assert len(calls) == 2
+
+
+def test_checkpoint_second_order_and_forward_mode():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3))
+    f = lambda w: pnp.sum(pb.checkpoint(_block)(x, w) ** 2)
+    pb.check_grads(f, (rng.standard_normal((3, 3)),), order=2)
+
+
+def test_checkpoint_restores_the_random_state_for_dropout():
+    def dropout(x):
+        return x * (np.random.rand(*x.shape) > 0.5)
+
+    np.random.seed(3)
+    want = pb.grad(lambda x: pnp.sum(dropout(x) * x))(np.ones(8))
+    np.random.seed(3)
+    got = pb.grad(lambda x: pnp.sum(pb.recompute_in_gradient(dropout)(x) * x))(np.ones(8))
+    assert np.array_equal(want, got)
+
+
+def test_impure_checkpoint_raises_naming_the_function():
+    sizes = iter([3, 2])
+
+    def impure(x):
+        return x[: next(sizes)]
+
+    with pytest.raises(ValueError, match=r"checkpoint\(impure .*must be pure"):
+        pb.grad(lambda x: pnp.sum(pb.checkpoint(impure)(x)))(np.ones(4))

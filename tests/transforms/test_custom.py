@@ -1,0 +1,145 @@
+import numpy as np
+import pytest
+
+import pullback as pb
+import pullback.numpy as pnp
+
+
+@pb.custom_vjp
+def scaled_sin(x):
+    return pnp.sin(x)
+
+
+scaled_sin.defvjp(lambda x: (pnp.sin(x), pnp.cos(x)), lambda cos_x, g: (2.0 * cos_x * g,))
+
+
+def test_custom_vjp_is_used_by_grad_and_transposed_for_jvp():
+    x = 0.3
+    assert pb.grad(scaled_sin)(x) == pytest.approx(2 * np.cos(x), rel=1e-15)
+    assert pb.jvp(scaled_sin, (x,), (1.0,))[1] == pytest.approx(2 * np.cos(x), rel=1e-15)
+
+
+def test_custom_vjp_second_order_in_all_modes():
+    x = 0.7
+    want = -2 * np.sin(x)
+    assert pb.grad(pb.grad(scaled_sin))(x) == pytest.approx(want, rel=1e-14)
+    fwd_rev = pb.jvp(pb.grad(scaled_sin), (x,), (1.0,))[1]
+    rev_fwd = pb.grad(lambda x: pb.jvp(scaled_sin, (x,), (1.0,))[1])(x)
+    assert fwd_rev == pytest.approx(want, rel=1e-14)
+    assert rev_fwd == pytest.approx(want, rel=1e-14)
+
+
+def test_custom_vjp_with_pytree_arguments_and_nondiff_argnums():
+    def f(n, p):
+        return p["w"] * n
+
+    cf = pb.custom_vjp(f, nondiff_argnums=(0,))
+    cf.defvjp(lambda n, p: (f(n, p), None), lambda n, res, g: ({"w": g * n * 10},))
+    g = pb.grad(lambda w: pnp.sum(cf(3, {"w": w})))(np.ones(2))
+    assert np.array_equal(g, [30.0, 30.0])
+
+
+def test_custom_vjp_wrong_shape_names_the_rule_and_argument():
+    @pb.custom_vjp
+    def f(x):
+        return x * 2
+
+    f.defvjp(lambda x: (x * 2, None), lambda res, g: (np.ones(3),))
+    pattern = r"custom_vjp 'f'.*shape \(3,\) for argument 0 of shape \(2, 3\)"
+    with pytest.raises(ValueError, match=pattern):
+        pb.grad(lambda x: pnp.sum(f(x)))(np.ones((2, 3)))
+
+
+def test_custom_vjp_wrong_arity_and_dtype_raise():
+    @pb.custom_vjp
+    def f(x, y):
+        return x * y
+
+    f.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: (g,))
+    with pytest.raises(ValueError, match="returned 1 cotangent"):
+        pb.grad(f)(1.0, 2.0)
+
+    @pb.custom_vjp
+    def h(x):
+        return x
+
+    h.defvjp(lambda x: (x, None), lambda res, g: (np.ones(2, np.float64),))
+    with pytest.raises(TypeError, match="dtype float64 for argument 0 of dtype float32"):
+        pb.grad(lambda x: pnp.sum(h(x)))(np.ones(2, np.float32))
+
+
+def test_custom_vjp_without_rule_raises():
+    f = pb.custom_vjp(lambda x: x)
+    with pytest.raises(TypeError, match="defvjp"):
+        f(1.0)
+
+
+def test_custom_gradient_clip_by_value():
+    @pb.custom_gradient
+    def clip_gradients(y):
+        return y, lambda dy: pnp.clip(dy, -0.5, 0.5)
+
+    assert pb.grad(lambda x: 3.0 * clip_gradients(x))(1.0) == 0.5
+    assert clip_gradients(2.0) == 2.0
+
+
+def test_custom_gradient_fixes_the_exp_instability_in_float32():
+    @pb.custom_gradient
+    def inv_exp(x):
+        y = 1.0 / pnp.exp(x)
+        return y, lambda g: -g * y
+
+    x = np.float32(100.0)
+    g = pb.grad(inv_exp)(x)
+    assert np.isfinite(g) and g.dtype == np.float32
+
+
+def test_differentiable_function_from_a_value_and_pullback():
+    square = pb.differentiable_function(lambda x: (x * x, lambda g: 2 * x * g))
+    assert pb.grad(square)(3.0) == 6.0
+    assert pb.grad(pb.grad(square))(3.0) == 2.0
+
+
+def test_custom_jvp_serves_both_modes_and_second_order():
+    @pb.custom_jvp
+    def f(x):
+        return pnp.sin(x)
+
+    f.defjvp(lambda p, t: (pnp.sin(p[0]), 3.0 * pnp.cos(p[0]) * t[0]))
+    x = 0.5
+    assert pb.jvp(f, (x,), (1.0,))[1] == pytest.approx(3 * np.cos(x), rel=1e-15)
+    assert pb.grad(f)(x) == pytest.approx(3 * np.cos(x), rel=1e-15)
+    assert pb.grad(pb.grad(f))(x) == pytest.approx(-3 * np.sin(x), rel=1e-14)
+
+
+def test_primitive_with_only_a_vjp_rule_works_in_forward_mode():
+    cube = pb.primitive(lambda x: x**3, name="cube_vjp_only")
+    pb.defvjp(cube, lambda g, ans, x: g * 3 * x**2)
+    assert pb.jvp(cube, (2.0,), (1.0,))[1] == 12.0
+    pb.check_grads(cube, (np.array([0.5, -1.2]),), order=2)
+
+
+def test_primitive_with_only_a_jvp_rule_works_in_reverse_mode():
+    cube = pb.primitive(lambda x: x**3, name="cube_jvp_only")
+    pb.defjvp(cube, lambda t, ans, x: t * 3 * x**2)
+    assert pb.grad(cube)(2.0) == 12.0
+    pb.check_grads(cube, (np.array([0.5, -1.2]),), order=2)
+
+
+def test_primitive_without_rules_raises_a_lookup_error_naming_it():
+    opaque = pb.primitive(lambda x: x * 2, name="opaque")
+    with pytest.raises(LookupError, match="no VJP rule for 'opaque'"):
+        pb.grad(opaque)(1.0)
+
+
+def test_with_derivative_replaces_and_observes_the_cotangent():
+    seen = []
+    assert pb.grad(lambda x: pnp.log(pb.with_derivative(x, seen.append)))(2.0) == 0.5
+    assert seen == [0.5]
+    assert pb.grad(lambda x: pb.with_derivative(x, lambda g: g * 10) * 2)(1.0) == 20.0
+    assert pb.jvp(lambda x: pb.with_derivative(x, lambda g: g * 10) * 2, (1.0,), (1.0,))[1] == 2.0
+
+
+def test_stop_gradient_blocks_the_derivative():
+    assert pb.grad(lambda x: pb.stop_gradient(x) * x)(3.0) == 3.0
+    assert pb.jvp(lambda x: pb.without_derivative(x) * x, (3.0,), (1.0,))[1] == 3.0
