@@ -77,3 +77,13 @@ def test_repr_mentions_tracking_only_while_tracked():
     pb.grad(lambda x: seen.append(repr(x)) or x)(1.0)
     assert "tracked by grad" in seen[0]
     assert repr(pb.tensor(1.5)) == "tensor(1.5)"
+
+
+def test_tensor_of_a_tracked_tensor_keeps_its_gradient():
+    g = pb.grad(lambda x: pnp.sum(pb.tensor(x) * 3.0))(np.ones(2))
+    assert np.array_equal(g, [3.0, 3.0])
+
+
+def test_tensor_constructor_refuses_a_tracked_tensor():
+    with pytest.raises(TypeError, match="lose its gradient"):
+        pb.grad(lambda x: pnp.sum(pb.Tensor(x)))(np.ones(2))

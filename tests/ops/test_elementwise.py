@@ -3,8 +3,31 @@ import pytest
 
 import pullback as pb
 import pullback.numpy as pnp
+from pullback._core.primitive import Primitive
+from pullback.ops import elementwise as ew
+from pullback.ops.elementwise import stop_gradient
 
-from .harness import OpCase, case_ids, run_case
+from .harness import OpCase, away_from_integers, case_ids, run_case
+
+
+def away_from_zero(rng, shape):
+    """Samples in ±(0.5, 2): clear of a kink or pole at 0."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+
+
+def near_unit(rng, shape):
+    """Divisors in ±(0.97, 1.03): with ``away_from_integers`` numerators, x / y stays clear
+    of the integers where remainders jump."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.97, 1.03, shape)
+
+
+def _clip(x):
+    return pnp.clip(x, -0.5, 0.5)
+
+
+def _clip_array_bounds(x, lo):
+    return pnp.clip(x, lo, lo + 1.0)
+
 
 CASES = [
     OpCase(pnp.add, 2, order=3),
@@ -13,11 +36,45 @@ CASES = [
     OpCase(pnp.divide, 2, domain=[(-2.0, 2.0), (0.5, 2.0)], order=3),
     OpCase(pnp.power, 2, domain=[(0.5, 2.0), (-2.0, 2.0)], order=3),
     OpCase(pnp.negative, order=3),
+    OpCase(pnp.positive, order=3),
+    OpCase(pnp.absolute, domain=away_from_zero, order=3),
+    OpCase(pnp.square, order=3),
+    OpCase(pnp.reciprocal, domain=away_from_zero, order=3),
+    OpCase(pnp.sqrt, domain=(0.5, 3.0), order=3),
+    OpCase(pnp.cbrt, domain=away_from_zero, order=3),
     OpCase(pnp.exp, order=3),
+    OpCase(pnp.exp2, order=3),
+    OpCase(pnp.expm1, order=3),
     OpCase(pnp.log, domain=(0.5, 3.0), order=3),
+    OpCase(pnp.log2, domain=(0.5, 3.0), order=3),
+    OpCase(pnp.log10, domain=(0.5, 3.0), order=3),
+    OpCase(pnp.log1p, domain=(-0.5, 2.0), order=3),
+    OpCase(pnp.logaddexp, 2, order=3),
+    OpCase(pnp.logaddexp2, 2, order=3),
     OpCase(pnp.sin, order=3),
     OpCase(pnp.cos, order=3),
+    OpCase(pnp.tan, domain=(-1.2, 1.2), order=3),
+    OpCase(pnp.arcsin, domain=(-0.8, 0.8), order=3),
+    OpCase(pnp.arccos, domain=(-0.8, 0.8), order=3),
+    OpCase(pnp.arctan, order=3),
+    OpCase(pnp.arctan2, 2, domain=[away_from_zero, (-2.0, 2.0)], order=3),
+    OpCase(pnp.hypot, 2, domain=[away_from_zero, (-2.0, 2.0)], order=3),
+    OpCase(pnp.sinh, order=3),
+    OpCase(pnp.cosh, order=3),
     OpCase(pnp.tanh, order=3),
+    OpCase(pnp.arcsinh, order=3),
+    OpCase(pnp.arccosh, domain=(1.5, 3.0), order=3),
+    OpCase(pnp.arctanh, domain=(-0.8, 0.8), order=3),
+    OpCase(pnp.maximum, 2, order=3),
+    OpCase(pnp.minimum, 2, order=3),
+    OpCase(pnp.fmax, 2, order=3),
+    OpCase(pnp.fmin, 2, order=3),
+    OpCase(_clip, order=3, name="clip"),
+    OpCase(_clip_array_bounds, 2, domain=[(-2.0, 2.0), (-1.0, 0.5)], order=3),
+    OpCase(pnp.remainder, 2, domain=[away_from_integers, near_unit], order=3),
+    OpCase(pnp.fmod, 2, domain=[away_from_integers, near_unit], order=3),
+    OpCase(pnp.conjugate, order=3),
+    OpCase(pnp.real, order=3),
 ]
 
 
@@ -26,5 +83,261 @@ def test_op_gradients_match_finite_differences(case):
     run_case(case)
 
 
-def test_tanh_gradient_is_exactly_zero_far_out():
-    assert pb.grad(pnp.tanh)(1000.0) == 0.0
+# --- conventions (RELIABILITY.md H1-H13) -------------------------------------------------
+
+
+def test_abs_gradient_is_zero_at_zero_and_sign_elsewhere():
+    assert pb.grad(pnp.abs)(0.0) == 0.0
+    assert pb.grad(pnp.abs)(2.0) == 1.0
+    assert pb.grad(pnp.abs)(-2.0) == -1.0
+    assert pb.jvp(pnp.abs, (0.0,), (1.0,))[1] == 0.0
+
+
+@pytest.mark.parametrize("op", [pnp.maximum, pnp.minimum, pnp.fmax, pnp.fmin])
+def test_selection_ties_split_the_gradient_evenly(op):
+    assert pb.grad(op, argnums=(0, 1))(1.0, 1.0) == (0.5, 0.5)
+    assert pb.grad(lambda x: op(x, x))(1.0) == 1.0
+    assert pb.grad(pb.grad(lambda x: op(x, 1.0)))(1.0) == 0.0
+    assert pb.jvp(op, (1.0, 1.0), (1.0, 0.0))[1] == 0.5
+
+
+def test_maximum_gradient_goes_to_the_larger_argument():
+    assert pb.grad(pnp.maximum, argnums=(0, 1))(2.0, 1.0) == (1.0, 0.0)
+    assert pb.grad(pnp.minimum, argnums=(0, 1))(2.0, 1.0) == (0.0, 1.0)
+
+
+def test_maximum_of_nan_propagates_nan_gradients():
+    gx, gy = pb.grad(pnp.maximum, argnums=(0, 1))(np.nan, 1.0)
+    assert np.isnan(gx) and np.isnan(gy)
+
+
+def test_fmax_ignores_a_nan_argument():
+    assert pb.grad(pnp.fmax, argnums=(0, 1))(np.nan, 1.0) == (0.0, 1.0)
+    assert pb.grad(pnp.fmin, argnums=(0, 1))(1.0, np.nan) == (1.0, 0.0)
+
+
+def test_sqrt_gradient_at_zero_is_inf():
+    with np.errstate(divide="ignore"):
+        assert pb.grad(pnp.sqrt)(0.0) == np.inf
+        assert pb.jvp(pnp.sqrt, (0.0,), (1.0,))[1] == np.inf
+
+
+def test_clip_gradient_is_one_inside_and_on_the_boundary():
+    f = pb.grad(lambda x: pnp.clip(x, 0, 1))
+    assert [f(x) for x in (-0.5, 0.0, 0.5, 1.0, 1.5)] == [0.0, 1.0, 1.0, 1.0, 0.0]
+    x = pb.tensor([-0.5, 0.0, 0.5, 1.0, 1.5])
+    g = pb.grad(lambda x: np.clip(x, 0, 1).sum())(x)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 1.0, 1.0, 1.0, 0.0])
+
+
+def test_clip_bound_gradients_where_x_lies_beyond_them():
+    f = pb.grad(lambda x, lo, hi: pnp.clip(x, lo, hi).sum(), argnums=(0, 1, 2))
+    x = np.array([-2.0, 0.0, 0.5, 1.0, 3.0])
+    gx, glo, ghi = f(x, np.zeros(5), 1.0)
+    np.testing.assert_array_equal(gx, [0.0, 1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(glo, [1.0, 0.0, 0.0, 0.0, 0.0])
+    assert ghi == 1.0
+
+
+def test_clip_with_one_bound_none():
+    f = pb.grad(lambda x: pnp.clip(x, None, 1.0))
+    assert (f(-100.0), f(1.0), f(2.0)) == (1.0, 1.0, 0.0)
+    assert pb.grad(lambda x: pnp.clip(x, a_min=0.0))(-1.0) == 0.0
+    assert pb.grad(lambda x: pnp.clip(x, min=0.0, max=2.0))(1.0) == 1.0
+
+
+def test_clip_of_nan_passes_the_gradient_through_not_zero():
+    assert pb.grad(lambda x: pnp.clip(x, 0.0, 1.0))(np.nan) == 1.0
+
+
+def test_clip_given_both_a_min_and_min_raises():
+    with pytest.raises(TypeError, match="a_min and min"):
+        pnp.clip(1.0, 0.0, 2.0, min=0.0)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [pnp.floor, pnp.ceil, pnp.round, pnp.rint, pnp.trunc, pnp.sign, stop_gradient],
+    ids=lambda op: op.__name__,
+)
+@pytest.mark.parametrize("x", [-1.5, -1.0, 0.0, 0.3, 2.0])
+def test_piecewise_constant_ops_have_exactly_zero_gradient(op, x):
+    assert pb.grad(op)(x) == 0.0
+    assert pb.jvp(op, (x,), (1.0,))[1] == 0.0
+    assert pb.grad(lambda x: x * op(x))(x) == float(op(x))
+
+
+def test_round_with_decimals_dispatches_from_numpy():
+    t = pb.tensor([1.234, 5.678])
+    np.testing.assert_array_equal(np.round(t, 1).numpy(), [1.2, 5.7])
+    assert pb.grad(lambda x: pnp.round(x, 2))(1.234) == 0.0
+
+
+def test_floor_divide_has_zero_gradient():
+    assert pb.grad(pnp.floor_divide, argnums=(0, 1))(7.5, 2.0) == (0.0, 0.0)
+
+
+def test_remainder_gradients():
+    assert pb.grad(pnp.mod, argnums=(0, 1))(7.5, 2.0) == (1.0, -3.0)
+    assert pb.grad(pnp.mod, argnums=(0, 1))(-7.5, 2.0) == (1.0, 4.0)
+    assert pb.grad(pnp.mod, argnums=(0, 1))(7.5, -2.0) == (1.0, 4.0)
+
+
+def test_fmod_gradients():
+    assert pb.grad(pnp.fmod, argnums=(0, 1))(7.5, 2.0) == (1.0, -3.0)
+    assert pb.grad(pnp.fmod, argnums=(0, 1))(-7.5, 2.0) == (1.0, 3.0)
+
+
+def test_arctan2_gradient():
+    assert pb.grad(pnp.arctan2, argnums=(0, 1))(1.0, 1.0) == (0.5, -0.5)
+    assert pb.grad(pnp.arctan2, argnums=(0, 1))(0.0, -2.0) == (-0.5, 0.0)
+
+
+@pytest.mark.parametrize("x", [1000.0, -1000.0])
+def test_tanh_gradient_is_exactly_zero_far_out(x):
+    assert pb.grad(pnp.tanh)(x) == 0.0
+    assert pb.grad(pb.grad(pnp.tanh))(x) == 0.0
+    assert pb.jvp(pnp.tanh, (x,), (1.0,))[1] == 0.0
+
+
+def test_logaddexp_is_stable_far_out():
+    # NOTE: ans = 1000 + log(2) is rounded to the ulp of 1000 (1e-13), so the halves are too.
+    half = pytest.approx((0.5, 0.5), rel=1e-12)
+    assert pb.grad(pnp.logaddexp, argnums=(0, 1))(1000.0, 1000.0) == half
+    assert pb.grad(pnp.logaddexp2, argnums=(0, 1))(1000.0, 1000.0) == half
+    assert pb.grad(pnp.logaddexp, argnums=(0, 1))(-1000.0, 0.0) == (0.0, 1.0)
+
+
+def test_logaddexp_of_minus_infinities_has_zero_gradient():
+    for op in (pnp.logaddexp, pnp.logaddexp2):
+        assert op(-np.inf, -np.inf) == -np.inf
+        assert pb.grad(op, argnums=(0, 1))(-np.inf, -np.inf) == (0.0, 0.0)
+
+
+def test_hypot_gradient_is_finite_far_out_and_zero_at_the_origin():
+    big = pb.grad(pnp.hypot, argnums=(0, 1))(3e200, 4e200)
+    assert big == pytest.approx((0.6, 0.8), rel=1e-15)
+    assert pb.grad(pnp.hypot, argnums=(0, 1))(0.0, 0.0) == (0.0, 0.0)
+    assert pb.grad(pnp.arcsinh)(1e200) == pytest.approx(1e-200, rel=1e-15)
+
+
+def test_stop_gradient_passes_the_value():
+    x = pb.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(stop_gradient(x).numpy(), [1.0, 2.0])
+    assert pb.grad(lambda x: x * stop_gradient(x))(3.0) == 3.0
+
+
+def test_predicates_are_not_differentiated():
+    x = pb.tensor([np.nan, np.inf, 1.0])
+    np.testing.assert_array_equal(pnp.isnan(x).numpy(), [True, False, False])
+    np.testing.assert_array_equal(pnp.isinf(x).numpy(), [False, True, False])
+    np.testing.assert_array_equal(pnp.isfinite(x).numpy(), [False, False, True])
+    np.testing.assert_array_equal(pnp.logical_xor([True, True], [True, False]), [False, True])
+    g = pb.grad(lambda x: pnp.where(pnp.isnan(x), 0.0, x).sum())(x)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 1.0, 1.0])
+
+
+def test_aliases_are_the_numpy_names():
+    assert pnp.abs is pnp.absolute
+    assert pnp.mod is pnp.remainder
+    assert pnp.conj is pnp.conjugate
+    assert pnp.true_divide is pnp.divide
+
+
+def test_numpy_calls_on_tensors_dispatch_to_pullback():
+    f = lambda x: np.abs(x) + np.mod(x, 1.5) + x // 1.0 + np.conj(x) + np.fmax(x, 0.0)
+    g = pb.grad(lambda x: f(x).sum())(pb.tensor([-1.2, 0.7]))
+    np.testing.assert_allclose(g.numpy(), [-1.0 + 1 + 1 + 0, 1.0 + 1 + 1 + 1])
+
+
+# --- float32 ----------------------------------------------------------------------------
+
+FLOAT32_POINTS = [
+    (pnp.absolute, (-0.7,)),
+    (pnp.square, (0.7,)),
+    (pnp.reciprocal, (0.7,)),
+    (pnp.sqrt, (0.7,)),
+    (pnp.cbrt, (-0.7,)),
+    (pnp.exp2, (0.7,)),
+    (pnp.expm1, (0.7,)),
+    (pnp.log2, (0.7,)),
+    (pnp.log10, (0.7,)),
+    (pnp.log1p, (0.7,)),
+    (pnp.tan, (0.7,)),
+    (pnp.arcsin, (0.7,)),
+    (pnp.arccos, (0.7,)),
+    (pnp.arctan, (0.7,)),
+    (pnp.sinh, (0.7,)),
+    (pnp.cosh, (0.7,)),
+    (pnp.tanh, (0.7,)),
+    (pnp.arcsinh, (0.7,)),
+    (pnp.arccosh, (1.7,)),
+    (pnp.arctanh, (0.7,)),
+    (pnp.arctan2, (0.7, -1.3)),
+    (pnp.hypot, (0.7, -1.3)),
+    (pnp.logaddexp, (0.7, -1.3)),
+    (pnp.logaddexp2, (0.7, -1.3)),
+    (pnp.maximum, (0.7, -1.3)),
+    (pnp.minimum, (0.7, -1.3)),
+    (pnp.fmax, (0.7, -1.3)),
+    (pnp.fmin, (0.7, -1.3)),
+    (pnp.remainder, (2.7, -1.3)),
+    (pnp.fmod, (2.7, -1.3)),
+    (_clip, (0.3,)),
+]
+
+
+@pytest.mark.parametrize("op, point", FLOAT32_POINTS, ids=[op.__name__ for op, _ in FLOAT32_POINTS])
+def test_float32_inputs_give_float32_gradients(op, point):
+    argnums = tuple(range(len(point)))
+    grad = pb.grad(lambda *xs: op(*xs).sum(), argnums=argnums)
+    got = grad(*(np.full(3, p, np.float32) for p in point))
+    want = grad(*(np.full(3, p, np.float64) for p in point))
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, w, rtol=1e-5)
+
+
+# --- peer: JAX --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+JAX_CLIP = {"clip": lambda jnp: lambda x: jnp.clip(x, -0.5, 0.5)}
+JAX_CASES = [c for c in CASES if c.name != "_clip_array_bounds"]
+
+
+@pytest.mark.parametrize("case", JAX_CASES, ids=case_ids(JAX_CASES))
+def test_values_and_gradients_agree_with_jax(case, jax):
+    jnp = jax.numpy
+    theirs = JAX_CLIP[case.name](jnp) if case.name in JAX_CLIP else getattr(jnp, case.name)
+    rng = np.random.default_rng(0)
+    args = tuple(case.sampler(i)(rng, (4,)) for i in range(case.nargs))
+    argnums = tuple(range(case.nargs))
+    np.testing.assert_allclose(case.fn(*args), theirs(*args), rtol=1e-12)
+    mine = pb.grad(lambda *xs: case.fn(*xs).sum(), argnums=argnums)(*args)
+    peer = jax.grad(lambda *xs: theirs(*xs).sum(), argnums=argnums)(*args)
+    for g, p in zip(mine, peer):
+        np.testing.assert_allclose(g, np.asarray(p), rtol=1e-12, atol=1e-300)
+
+
+# --- docstrings -------------------------------------------------------------------------
+
+DOCUMENTED = sorted(
+    name
+    for name, v in vars(ew).items()
+    if isinstance(v, Primitive)
+    and v.name == name
+    and getattr(v.impl, "__module__", "") == ew.__name__
+)
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_every_primitive_has_an_example(name):
+    # The examples themselves run under pytest --doctest-modules.
+    assert ">>>" in getattr(ew, name).__doc__, f"{name} has no example"

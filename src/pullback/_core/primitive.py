@@ -111,6 +111,8 @@ class Primitive:
         self.differentiable = differentiable
         self.variadic = variadic
         self.__doc__ = impl.__doc__
+        # NOTE: doctest collects only objects whose __module__ is the module under test.
+        self.__module__ = getattr(impl, "__module__", None)
         self.__wrapped__ = impl
         try:
             self.__signature__ = inspect.signature(impl)

@@ -35,6 +35,7 @@ class Tensor:
 
     def __init__(self, data, dtype=None) -> None:
         if isinstance(data, Tensor):
+            data._check_untracked("Tensor(x)")
             data = data._raw
         raw = np.asarray(data, dtype=dtype)
         self._raw = raw
@@ -368,12 +369,15 @@ def dtype_of(x) -> np.dtype:
 
 
 def tensor(data, dtype=None) -> Tensor:
-    """Make a plain (untracked) Tensor from array-like ``data``.
+    """A Tensor of array-like ``data``; a Tensor that a transform tracks is returned as it is
+    (cast with ``astype`` if ``dtype`` differs), so its gradient is kept.
 
     >>> import pullback as pb
     >>> pb.tensor([1.0, 2.0]).shape
     (2,)
     """
+    if tracking_level(data) is not None:
+        return data if dtype is None or np.dtype(dtype) == data.dtype else data.astype(dtype)
     return Tensor(data, dtype)
 
 

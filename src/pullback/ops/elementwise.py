@@ -1,7 +1,8 @@
 """Elementwise primitives: arithmetic, powers, exponentials, trigonometry, comparisons.
 
 Rules are written with pullback's own ops, so each is itself differentiable. The engine
-unbroadcasts cotangents, broadcasts tangents and casts dtypes: rules never do.
+unbroadcasts cotangents, broadcasts tangents and casts dtypes: rules never do. An elementwise
+op's Jacobian is diagonal, so a named VJP rule also serves as its JVP rule (``t`` for ``g``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.primitive import defjvp, defvjp, primitive
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
 
 # --- arithmetic --------------------------------------------------------------------------
 
@@ -30,7 +34,11 @@ defjvp(add, lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 
 @primitive
 def subtract(x, y):
-    """Elementwise ``x - y``."""
+    """Elementwise ``x - y``.
+
+    >>> float(subtract(3.0, 1.0))
+    2.0
+    """
     return np.subtract(x, y)
 
 
@@ -40,7 +48,11 @@ defjvp(subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t))
 
 @primitive
 def multiply(x, y):
-    """Elementwise ``x * y``."""
+    """Elementwise ``x * y``.
+
+    >>> float(multiply(2.0, 3.0))
+    6.0
+    """
     return np.multiply(x, y)
 
 
@@ -50,7 +62,11 @@ defjvp(multiply, lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multi
 
 @primitive
 def divide(x, y):
-    """Elementwise ``x / y``."""
+    """Elementwise ``x / y`` (alias ``true_divide``).
+
+    >>> float(divide(1.0, 4.0))
+    0.25
+    """
     return np.divide(x, y)
 
 
@@ -65,15 +81,84 @@ defjvp(
     lambda t, ans, x, y: negative(divide(multiply(t, ans), y)),
 )
 
+true_divide = divide
+
 
 @primitive
 def negative(x):
-    """Elementwise ``-x``."""
+    """Elementwise ``-x``.
+
+    >>> float(negative(2.0))
+    -2.0
+    """
     return np.negative(x)
 
 
 defvjp(negative, lambda g, ans, x: negative(g))
 defjvp(negative, lambda t, ans, x: negative(t))
+
+
+@primitive
+def positive(x):
+    """Elementwise ``+x``.
+
+    >>> float(positive(-2.0))
+    -2.0
+    """
+    return np.positive(x)
+
+
+defvjp(positive, lambda g, ans, x: g)
+defjvp(positive, lambda t, ans, x: t)
+
+
+@primitive
+def absolute(x):
+    """Elementwise ``|x|`` (alias ``abs``).
+
+    NOTE: the derivative at 0 is the subgradient 0 (``sign(0)``), and ``±1`` elsewhere.
+
+    >>> import pullback as pb
+    >>> pb.grad(absolute)(-2.0), pb.grad(absolute)(0.0)
+    (-1.0, 0.0)
+    """
+    return np.absolute(x)
+
+
+defvjp(absolute, lambda g, ans, x: multiply(g, sign(x)))
+defjvp(absolute, lambda t, ans, x: multiply(t, sign(x)))
+
+abs = absolute
+
+
+@primitive
+def square(x):
+    """Elementwise ``x ** 2``.
+
+    >>> import pullback as pb
+    >>> pb.grad(square)(3.0)
+    6.0
+    """
+    return np.square(x)
+
+
+defvjp(square, lambda g, ans, x: multiply(g, multiply(2.0, x)))
+defjvp(square, lambda t, ans, x: multiply(t, multiply(2.0, x)))
+
+
+@primitive
+def reciprocal(x):
+    """Elementwise ``1 / x``.
+
+    >>> import pullback as pb
+    >>> pb.grad(reciprocal)(2.0)
+    -0.25
+    """
+    return np.reciprocal(x)
+
+
+defvjp(reciprocal, lambda g, ans, x: negative(multiply(g, square(ans))))
+defjvp(reciprocal, lambda t, ans, x: negative(multiply(t, square(ans))))
 
 
 def _power_vjp_base(g, ans, x, y):
@@ -89,23 +174,58 @@ def _power_vjp_exponent(g, ans, x, y):
 
 @primitive
 def power(x, y):
-    """Elementwise ``x ** y``."""
+    """Elementwise ``x ** y``.
+
+    >>> float(power(2.0, 3.0))
+    8.0
+    """
     return np.power(x, y)
 
 
 defvjp(power, _power_vjp_base, _power_vjp_exponent)
-defjvp(
-    power,
-    lambda t, ans, x, y: _power_vjp_base(t, ans, x, y),
-    lambda t, ans, x, y: _power_vjp_exponent(t, ans, x, y),
-)
+defjvp(power, _power_vjp_base, _power_vjp_exponent)
 
-# --- exponentials and trigonometry -------------------------------------------------------
+
+@primitive
+def sqrt(x):
+    """Elementwise square root.
+
+    NOTE: the derivative at 0 is ``+inf`` (1 / (2 sqrt(0))), not an error.
+
+    >>> import pullback as pb
+    >>> pb.grad(sqrt)(4.0)
+    0.25
+    """
+    return np.sqrt(x)
+
+
+defvjp(sqrt, lambda g, ans, x: divide(g, multiply(2.0, ans)))
+defjvp(sqrt, lambda t, ans, x: divide(t, multiply(2.0, ans)))
+
+
+@primitive
+def cbrt(x):
+    """Elementwise cube root (real, also for negative ``x``).
+
+    >>> float(cbrt(-8.0))
+    -2.0
+    """
+    return np.cbrt(x)
+
+
+defvjp(cbrt, lambda g, ans, x: divide(g, multiply(3.0, square(ans))))
+defjvp(cbrt, lambda t, ans, x: divide(t, multiply(3.0, square(ans))))
+
+# --- exponentials and logarithms ---------------------------------------------------------
 
 
 @primitive
 def exp(x):
-    """Elementwise ``e ** x``."""
+    """Elementwise ``e ** x``.
+
+    >>> float(exp(0.0))
+    1.0
+    """
     return np.exp(x)
 
 
@@ -114,13 +234,142 @@ defjvp(exp, lambda t, ans, x: multiply(t, ans))
 
 
 @primitive
+def exp2(x):
+    """Elementwise ``2 ** x``.
+
+    >>> float(exp2(3.0))
+    8.0
+    """
+    return np.exp2(x)
+
+
+defvjp(exp2, lambda g, ans, x: multiply(g, multiply(ans, _LN2)))
+defjvp(exp2, lambda t, ans, x: multiply(t, multiply(ans, _LN2)))
+
+
+@primitive
+def expm1(x):
+    """Elementwise ``exp(x) - 1``, accurate for small ``x``.
+
+    >>> float(expm1(0.0))
+    0.0
+    """
+    return np.expm1(x)
+
+
+defvjp(expm1, lambda g, ans, x: multiply(g, add(ans, 1.0)))
+defjvp(expm1, lambda t, ans, x: multiply(t, add(ans, 1.0)))
+
+
+@primitive
 def log(x):
-    """Elementwise natural logarithm."""
+    """Elementwise natural logarithm.
+
+    >>> float(log(1.0))
+    0.0
+    """
     return np.log(x)
 
 
 defvjp(log, lambda g, ans, x: divide(g, x))
 defjvp(log, lambda t, ans, x: divide(t, x))
+
+
+@primitive
+def log2(x):
+    """Elementwise base-2 logarithm.
+
+    >>> float(log2(8.0))
+    3.0
+    """
+    return np.log2(x)
+
+
+defvjp(log2, lambda g, ans, x: divide(g, multiply(x, _LN2)))
+defjvp(log2, lambda t, ans, x: divide(t, multiply(x, _LN2)))
+
+
+@primitive
+def log10(x):
+    """Elementwise base-10 logarithm.
+
+    >>> float(log10(100.0))
+    2.0
+    """
+    return np.log10(x)
+
+
+defvjp(log10, lambda g, ans, x: divide(g, multiply(x, _LN10)))
+defjvp(log10, lambda t, ans, x: divide(t, multiply(x, _LN10)))
+
+
+@primitive
+def log1p(x):
+    """Elementwise ``log(1 + x)``, accurate for small ``x``.
+
+    >>> import pullback as pb
+    >>> pb.grad(log1p)(1.0)
+    0.5
+    """
+    return np.log1p(x)
+
+
+defvjp(log1p, lambda g, ans, x: divide(g, add(1.0, x)))
+defjvp(log1p, lambda t, ans, x: divide(t, add(1.0, x)))
+
+
+def _unmasked(ans):
+    """``ans`` with ``-inf`` (every input was ``-inf``) replaced by 0, for ``x - ans``."""
+    return where(equal(ans, -np.inf), 0.0, ans)
+
+
+@primitive
+def logaddexp(x, y):
+    """Elementwise ``log(exp(x) + exp(y))`` without overflow.
+
+    NOTE: the derivative ``exp(x - ans)`` is stable; where both inputs are ``-inf`` it is 0.
+
+    >>> import pullback as pb
+    >>> pb.grad(logaddexp, argnums=(0, 1))(0.0, 0.0)
+    (0.5, 0.5)
+    """
+    return np.logaddexp(x, y)
+
+
+defvjp(
+    logaddexp,
+    lambda g, ans, x, y: multiply(g, exp(subtract(x, _unmasked(ans)))),
+    lambda g, ans, x, y: multiply(g, exp(subtract(y, _unmasked(ans)))),
+)
+defjvp(
+    logaddexp,
+    lambda t, ans, x, y: multiply(t, exp(subtract(x, _unmasked(ans)))),
+    lambda t, ans, x, y: multiply(t, exp(subtract(y, _unmasked(ans)))),
+)
+
+
+@primitive
+def logaddexp2(x, y):
+    """Elementwise ``log2(2 ** x + 2 ** y)`` without overflow.
+
+    >>> float(logaddexp2(1.0, 1.0))
+    2.0
+    """
+    return np.logaddexp2(x, y)
+
+
+defvjp(
+    logaddexp2,
+    lambda g, ans, x, y: multiply(g, exp2(subtract(x, _unmasked(ans)))),
+    lambda g, ans, x, y: multiply(g, exp2(subtract(y, _unmasked(ans)))),
+)
+defjvp(
+    logaddexp2,
+    lambda t, ans, x, y: multiply(t, exp2(subtract(x, _unmasked(ans)))),
+    lambda t, ans, x, y: multiply(t, exp2(subtract(y, _unmasked(ans)))),
+)
+
+# --- trigonometry ------------------------------------------------------------------------
 
 
 @primitive
@@ -140,7 +389,11 @@ defjvp(sin, lambda t, ans, x: multiply(t, cos(x)))
 
 @primitive
 def cos(x):
-    """Elementwise cosine."""
+    """Elementwise cosine.
+
+    >>> float(cos(0.0))
+    1.0
+    """
     return np.cos(x)
 
 
@@ -149,8 +402,153 @@ defjvp(cos, lambda t, ans, x: negative(multiply(t, sin(x))))
 
 
 @primitive
+def tan(x):
+    """Elementwise tangent.
+
+    >>> import pullback as pb
+    >>> pb.grad(tan)(0.0)
+    1.0
+    """
+    return np.tan(x)
+
+
+defvjp(tan, lambda g, ans, x: multiply(g, add(1.0, square(ans))))
+defjvp(tan, lambda t, ans, x: multiply(t, add(1.0, square(ans))))
+
+
+def _one_minus_square(x):
+    """``1 - x**2`` as ``(1 - x)(1 + x)``: no cancellation near ``|x| = 1``."""
+    return multiply(subtract(1.0, x), add(1.0, x))
+
+
+@primitive
+def arcsin(x):
+    """Elementwise inverse sine.
+
+    >>> import pullback as pb
+    >>> pb.grad(arcsin)(0.0)
+    1.0
+    """
+    return np.arcsin(x)
+
+
+defvjp(arcsin, lambda g, ans, x: divide(g, sqrt(_one_minus_square(x))))
+defjvp(arcsin, lambda t, ans, x: divide(t, sqrt(_one_minus_square(x))))
+
+
+@primitive
+def arccos(x):
+    """Elementwise inverse cosine.
+
+    >>> import pullback as pb
+    >>> pb.grad(arccos)(0.0)
+    -1.0
+    """
+    return np.arccos(x)
+
+
+defvjp(arccos, lambda g, ans, x: negative(divide(g, sqrt(_one_minus_square(x)))))
+defjvp(arccos, lambda t, ans, x: negative(divide(t, sqrt(_one_minus_square(x)))))
+
+
+@primitive
+def arctan(x):
+    """Elementwise inverse tangent.
+
+    >>> import pullback as pb
+    >>> pb.grad(arctan)(1.0)
+    0.5
+    """
+    return np.arctan(x)
+
+
+defvjp(arctan, lambda g, ans, x: divide(g, add(1.0, square(x))))
+defjvp(arctan, lambda t, ans, x: divide(t, add(1.0, square(x))))
+
+
+def _arctan2_vjp_x(g, ans, x, y):
+    return divide(multiply(g, y), add(square(x), square(y)))
+
+
+def _arctan2_vjp_y(g, ans, x, y):
+    return negative(divide(multiply(g, x), add(square(x), square(y))))
+
+
+@primitive
+def arctan2(x, y):
+    """Elementwise angle of the point ``(y, x)``: ``arctan(x / y)`` in the right quadrant.
+
+    >>> import pullback as pb
+    >>> pb.grad(arctan2, argnums=(0, 1))(1.0, 1.0)
+    (0.5, -0.5)
+    """
+    return np.arctan2(x, y)
+
+
+defvjp(arctan2, _arctan2_vjp_x, _arctan2_vjp_y)
+defjvp(arctan2, _arctan2_vjp_x, _arctan2_vjp_y)
+
+
+def _hypot_vjp_x(g, ans, x, y):
+    # NOTE: x / ans, not x / sqrt(x**2 + y**2): no overflow. At the origin the derivative is
+    # the subgradient 0 (as for a norm), via a safe denominator so no NaN reaches any order.
+    return multiply(g, divide(x, where(equal(ans, 0), 1.0, ans)))
+
+
+@primitive
+def hypot(x, y):
+    """Elementwise ``sqrt(x**2 + y**2)`` without overflow.
+
+    >>> import pullback as pb
+    >>> pb.grad(hypot, argnums=(0, 1))(3.0, 4.0)
+    (0.6, 0.8)
+    """
+    return np.hypot(x, y)
+
+
+defvjp(hypot, _hypot_vjp_x, lambda g, ans, x, y: _hypot_vjp_x(g, ans, y, x))
+defjvp(hypot, _hypot_vjp_x, lambda t, ans, x, y: _hypot_vjp_x(t, ans, y, x))
+
+# --- hyperbolic functions ----------------------------------------------------------------
+
+
+@primitive
+def sinh(x):
+    """Elementwise hyperbolic sine.
+
+    >>> import pullback as pb
+    >>> pb.grad(sinh)(0.0)
+    1.0
+    """
+    return np.sinh(x)
+
+
+defvjp(sinh, lambda g, ans, x: multiply(g, cosh(x)))
+defjvp(sinh, lambda t, ans, x: multiply(t, cosh(x)))
+
+
+@primitive
+def cosh(x):
+    """Elementwise hyperbolic cosine.
+
+    >>> float(cosh(0.0))
+    1.0
+    """
+    return np.cosh(x)
+
+
+defvjp(cosh, lambda g, ans, x: multiply(g, sinh(x)))
+defjvp(cosh, lambda t, ans, x: multiply(t, sinh(x)))
+
+
+@primitive
 def tanh(x):
-    """Elementwise hyperbolic tangent."""
+    """Elementwise hyperbolic tangent.
+
+    >>> import pullback as pb
+    >>> pb.grad(tanh)(1000.0)
+    0.0
+    """
     return np.tanh(x)
 
 
@@ -158,12 +556,62 @@ def tanh(x):
 defvjp(tanh, lambda g, ans, x: multiply(g, subtract(1.0, multiply(ans, ans))))
 defjvp(tanh, lambda t, ans, x: multiply(t, subtract(1.0, multiply(ans, ans))))
 
+
+@primitive
+def arcsinh(x):
+    """Elementwise inverse hyperbolic sine.
+
+    >>> import pullback as pb
+    >>> pb.grad(arcsinh)(0.0)
+    1.0
+    """
+    return np.arcsinh(x)
+
+
+# NOTE: hypot(x, 1), not sqrt(x**2 + 1): finite for |x| > 1e154.
+defvjp(arcsinh, lambda g, ans, x: divide(g, hypot(x, 1.0)))
+defjvp(arcsinh, lambda t, ans, x: divide(t, hypot(x, 1.0)))
+
+
+@primitive
+def arccosh(x):
+    """Elementwise inverse hyperbolic cosine (``x >= 1``).
+
+    >>> float(arccosh(1.0))
+    0.0
+    """
+    return np.arccosh(x)
+
+
+# NOTE: sqrt(x - 1) * sqrt(x + 1), not sqrt(x**2 - 1): exact near 1 and no overflow.
+defvjp(arccosh, lambda g, ans, x: divide(g, multiply(sqrt(subtract(x, 1.0)), sqrt(add(x, 1.0)))))
+defjvp(arccosh, lambda t, ans, x: divide(t, multiply(sqrt(subtract(x, 1.0)), sqrt(add(x, 1.0)))))
+
+
+@primitive
+def arctanh(x):
+    """Elementwise inverse hyperbolic tangent (``|x| < 1``).
+
+    >>> import pullback as pb
+    >>> pb.grad(arctanh)(0.0)
+    1.0
+    """
+    return np.arctanh(x)
+
+
+defvjp(arctanh, lambda g, ans, x: divide(g, _one_minus_square(x)))
+defjvp(arctanh, lambda t, ans, x: divide(t, _one_minus_square(x)))
+
 # --- selection ---------------------------------------------------------------------------
 
 
 @primitive
 def where(condition, x, y):
-    """Elementwise ``x`` where ``condition`` holds, else ``y``."""
+    """Elementwise ``x`` where ``condition`` holds, else ``y``.
+
+    >>> where(np.array([True, False]), 1.0, 2.0)
+    array([1., 2.])
+    """
     return np.where(condition, x, y)
 
 
@@ -180,31 +628,317 @@ defjvp(
     lambda t, ans, c, x, y: where(c, 0.0, t),
 )
 
-# --- dtype -------------------------------------------------------------------------------
+
+def _picked(x, y, ans):
+    """A constant: 1 where ``x`` was picked as ``ans``, 1/2 on ties, NaN where ``ans`` is NaN."""
+    # NOTE: ties split the derivative evenly, so maximum(x, x) has derivative 1 in total.
+    # Comparing with ans also fits fmax/fmin, whose NaN argument is never picked.
+    w = where(equal(x, ans), where(equal(y, ans), 0.5, 1.0), 0.0)
+    return where(isnan(ans), np.nan, w)
+
+
+def _pick_vjp_x(g, ans, x, y):
+    return multiply(g, _picked(x, y, ans))
+
+
+def _pick_vjp_y(g, ans, x, y):
+    return multiply(g, _picked(y, x, ans))
+
+
+@primitive
+def maximum(x, y):
+    """Elementwise larger of ``x`` and ``y``; NaN if either is NaN.
+
+    NOTE: at a tie the derivative is split evenly between ``x`` and ``y``.
+
+    >>> import pullback as pb
+    >>> pb.grad(maximum, argnums=(0, 1))(1.0, 1.0)
+    (0.5, 0.5)
+    """
+    return np.maximum(x, y)
+
+
+defvjp(maximum, _pick_vjp_x, _pick_vjp_y)
+defjvp(maximum, _pick_vjp_x, _pick_vjp_y)
+
+
+@primitive
+def minimum(x, y):
+    """Elementwise smaller of ``x`` and ``y``; NaN if either is NaN. Ties split evenly.
+
+    >>> import pullback as pb
+    >>> pb.grad(minimum, argnums=(0, 1))(1.0, 2.0)
+    (1.0, 0.0)
+    """
+    return np.minimum(x, y)
+
+
+defvjp(minimum, _pick_vjp_x, _pick_vjp_y)
+defjvp(minimum, _pick_vjp_x, _pick_vjp_y)
+
+
+@primitive
+def fmax(x, y):
+    """Elementwise larger of ``x`` and ``y``, ignoring a NaN. Ties split evenly.
+
+    >>> float(fmax(np.nan, 1.0))
+    1.0
+    """
+    return np.fmax(x, y)
+
+
+defvjp(fmax, _pick_vjp_x, _pick_vjp_y)
+defjvp(fmax, _pick_vjp_x, _pick_vjp_y)
+
+
+@primitive
+def fmin(x, y):
+    """Elementwise smaller of ``x`` and ``y``, ignoring a NaN. Ties split evenly.
+
+    >>> float(fmin(np.nan, 1.0))
+    1.0
+    """
+    return np.fmin(x, y)
+
+
+defvjp(fmin, _pick_vjp_x, _pick_vjp_y)
+defjvp(fmin, _pick_vjp_x, _pick_vjp_y)
+
+
+def _outside(x, a_min, a_max):
+    """Where ``x`` lies strictly outside ``[a_min, a_max]``; a ``None`` bound is infinite."""
+    lo = -np.inf if a_min is None else a_min
+    hi = np.inf if a_max is None else a_max
+    return logical_or(less(x, lo), greater(x, hi))
+
+
+@primitive
+def clip(x, a_min, a_max):
+    """Elementwise ``x`` limited to ``[a_min, a_max]``; either bound may be ``None``.
+
+    The bounds may be scalars or arrays that broadcast against ``x``, and are differentiable
+    (each gets the derivative where ``x`` lies strictly beyond it); ``a_min <= a_max``.
+
+    NOTE: the derivative with respect to ``x`` is 1 strictly inside AND on the boundary
+    (``x == a_min`` or ``x == a_max``), and 0 strictly outside.
+
+    >>> import pullback as pb
+    >>> [pb.grad(lambda x: clip(x, 0.0, 1.0))(x) for x in (-0.5, 0.0, 1.0, 1.5)]
+    [0.0, 1.0, 1.0, 0.0]
+    """
+    return np.clip(x, a_min, a_max)
+
+
+defvjp(
+    clip,
+    lambda g, ans, x, a_min, a_max: where(_outside(x, a_min, a_max), 0.0, g),
+    lambda g, ans, x, a_min, a_max: where(less(x, a_min), g, 0.0),
+    lambda g, ans, x, a_min, a_max: where(greater(x, a_max), g, 0.0),
+)
+defjvp(
+    clip,
+    lambda t, ans, x, a_min, a_max: where(_outside(x, a_min, a_max), 0.0, t),
+    lambda t, ans, x, a_min, a_max: where(less(x, a_min), t, 0.0),
+    lambda t, ans, x, a_min, a_max: where(greater(x, a_max), t, 0.0),
+)
+
+# --- remainders --------------------------------------------------------------------------
+
+
+@primitive
+def remainder(x, y):
+    """Elementwise ``x - y * floor(x / y)``, the sign of ``y`` (alias ``mod``).
+
+    NOTE: ``d/dx = 1`` and ``d/dy = -floor(x / y)``, away from the jumps at ``x / y`` integer.
+
+    >>> import pullback as pb
+    >>> pb.grad(remainder, argnums=(0, 1))(7.5, 2.0)
+    (1.0, -3.0)
+    """
+    return np.remainder(x, y)
+
+
+defvjp(
+    remainder,
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: negative(multiply(g, floor_divide(x, y))),
+)
+defjvp(
+    remainder,
+    lambda t, ans, x, y: t,
+    lambda t, ans, x, y: negative(multiply(t, floor_divide(x, y))),
+)
+
+mod = remainder
+
+
+@primitive
+def fmod(x, y):
+    """Elementwise C-style remainder ``x - y * trunc(x / y)``, the sign of ``x``.
+
+    >>> import pullback as pb
+    >>> pb.grad(fmod, argnums=(0, 1))(-7.5, 2.0)
+    (1.0, 3.0)
+    """
+    return np.fmod(x, y)
+
+
+defvjp(
+    fmod,
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: negative(multiply(g, trunc(divide(x, y)))),
+)
+defjvp(
+    fmod,
+    lambda t, ans, x, y: t,
+    lambda t, ans, x, y: negative(multiply(t, trunc(divide(x, y)))),
+)
+
+# --- complex parts and dtype -------------------------------------------------------------
+
+
+@primitive
+def conjugate(x):
+    """Elementwise complex conjugate (alias ``conj``); the identity on real values.
+
+    >>> complex(conjugate(1 + 2j))
+    (1-2j)
+    """
+    return np.conjugate(x)
+
+
+defvjp(conjugate, lambda g, ans, x: conjugate(g))
+defjvp(conjugate, lambda t, ans, x: conjugate(t))
+
+conj = conjugate
+
+
+@primitive
+def real(x):
+    """Real part of ``x``; the identity on real values.
+
+    >>> float(real(1 + 2j))
+    1.0
+    """
+    return np.real(x)
+
+
+defvjp(real, lambda g, ans, x: g)
+defjvp(real, lambda t, ans, x: real(t))
 
 
 @primitive
 def astype(x, dtype):
-    """``x`` converted to ``dtype``; gradients flow between floating dtypes."""
+    """``x`` converted to ``dtype``; gradients flow between floating dtypes.
+
+    >>> astype(np.array([1, 2]), np.float32)
+    array([1., 2.], dtype=float32)
+    """
     return np.asarray(x).astype(dtype, copy=False)
 
 
 defvjp(astype, lambda g, ans, x, dtype: g)
 defjvp(astype, lambda t, ans, x, dtype: astype(t, dtype))
 
-# --- comparisons (no derivative) ---------------------------------------------------------
+# --- no derivative: rounding, predicates, comparisons ------------------------------------
+# Their outputs are constants to every transform, so their derivative is exactly 0.
 
 
-def _comparison(ufunc):
+@primitive(differentiable=False)
+def stop_gradient(x):
+    """``x`` itself, as a constant: no derivative flows through it.
+
+    >>> import pullback as pb
+    >>> pb.grad(lambda x: x * stop_gradient(x))(3.0)
+    3.0
+    """
+    return x
+
+
+@primitive(differentiable=False)
+def sign(x):
+    """Elementwise sign: -1, 0 or 1 (NaN for NaN); its derivative is 0.
+
+    >>> sign(np.array([-2.0, 0.0, 3.0]))
+    array([-1.,  0.,  1.])
+    """
+    return np.sign(x)
+
+
+@primitive(differentiable=False)
+def floor(x):
+    """Elementwise largest integer ``<= x``; its derivative is 0.
+
+    >>> float(floor(-1.5))
+    -2.0
+    """
+    return np.floor(x)
+
+
+@primitive(differentiable=False)
+def ceil(x):
+    """Elementwise smallest integer ``>= x``; its derivative is 0.
+
+    >>> float(ceil(-1.5))
+    -1.0
+    """
+    return np.ceil(x)
+
+
+@primitive(differentiable=False)
+def rint(x):
+    """Elementwise nearest integer, halves to even; its derivative is 0.
+
+    >>> float(rint(2.5))
+    2.0
+    """
+    return np.rint(x)
+
+
+@primitive(differentiable=False)
+def trunc(x):
+    """Elementwise integer part, rounding towards zero; its derivative is 0.
+
+    >>> float(trunc(-1.5))
+    -1.0
+    """
+    return np.trunc(x)
+
+
+@primitive(differentiable=False)
+def round(x, *, decimals=0):
+    """Elementwise ``x`` rounded to ``decimals`` places, halves to even; its derivative is 0.
+
+    >>> float(round(1.255, decimals=1))
+    1.3
+    """
+    return np.round(x, decimals)
+
+
+@primitive(differentiable=False)
+def floor_divide(x, y):
+    """Elementwise ``floor(x / y)``; its derivative is 0.
+
+    >>> float(floor_divide(7.5, 2.0))
+    3.0
+    """
+    return np.floor_divide(x, y)
+
+
+def _no_derivative(ufunc):
     return primitive(ufunc, name=ufunc.__name__, differentiable=False)
 
 
-equal = _comparison(np.equal)
-not_equal = _comparison(np.not_equal)
-less = _comparison(np.less)
-less_equal = _comparison(np.less_equal)
-greater = _comparison(np.greater)
-greater_equal = _comparison(np.greater_equal)
-logical_not = _comparison(np.logical_not)
-logical_and = _comparison(np.logical_and)
-logical_or = _comparison(np.logical_or)
+isnan = _no_derivative(np.isnan)
+isfinite = _no_derivative(np.isfinite)
+isinf = _no_derivative(np.isinf)
+equal = _no_derivative(np.equal)
+not_equal = _no_derivative(np.not_equal)
+less = _no_derivative(np.less)
+less_equal = _no_derivative(np.less_equal)
+greater = _no_derivative(np.greater)
+greater_equal = _no_derivative(np.greater_equal)
+logical_not = _no_derivative(np.logical_not)
+logical_and = _no_derivative(np.logical_and)
+logical_or = _no_derivative(np.logical_or)
+logical_xor = _no_derivative(np.logical_xor)
