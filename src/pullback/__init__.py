@@ -18,6 +18,9 @@ from ._core.tensor import Tensor as Tensor
 from ._core.tensor import tensor as tensor
 from .check import check_grads as check_grads
 from .numpy import special as special
+from .tape import ForwardAccumulator as ForwardAccumulator
+from .tape import GradientTape as GradientTape
+from .tape import Variable as Variable
 from .transforms.checkpoint import checkpoint as checkpoint
 from .transforms.checkpoint import recompute_in_gradient as recompute_in_gradient
 from .transforms.custom import custom_gradient as custom_gradient

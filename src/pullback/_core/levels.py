@@ -30,21 +30,22 @@ class Level:
     wraps the answer.
     """
 
-    __slots__ = ("id", "alive", "thread", "__weakref__")
+    __slots__ = ("id", "alive", "stack", "__weakref__")
 
     def __init__(self) -> None:
         self.id = next(_ids)
         self.alive = False
-        self.thread = threading.get_ident()
+        self.stack: list[Level] | None = None
 
     def __enter__(self):
         self.alive = True
-        _state.stack.append(self)
+        self.stack = _state.stack
+        self.stack.append(self)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.alive = False
-        stack = _state.stack
+        stack = self.stack
         # NOTE: levels close in LIFO order, except when a user exits tapes by hand out of order.
         if stack and stack[-1] is self:
             stack.pop()

@@ -13,6 +13,7 @@ otherwise the innermost level owning an argument interprets it.
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Callable
 
 from .levels import _state
@@ -23,34 +24,50 @@ _registry: dict[str, Primitive] = {}
 
 def bind(prim: Primitive, *args, **params):
     """Evaluate ``prim`` on ``args``; every op in pullback is a call of this function."""
-    if _state.stack:
+    stack = _state.stack
+    if stack:
         top = None
         clean = True
         for a in args:
             if isinstance(a, Tensor):
                 level = a._level
-                if level is None or not level.alive:
+                if level is None or not level.alive or a._on_read is not None:
                     clean = False
                 elif top is None or level.id > top.id:
                     top = level
-        if not clean:
-            top, args = _strip(args)
+        if not clean or (top is not None and top.stack is not stack):
+            top, args = _strip(args, stack)
         if top is not None:
+            defaults = prim.param_defaults
+            if defaults and not defaults.keys() <= params.keys():
+                params = {**defaults, **params}
             return top.process(prim, args, params)
     return _evaluate(prim, args, params)
 
 
-def _strip(args):
-    """``args`` with plain Tensors and wrappers of finished levels removed; the top level."""
+def _strip(args, stack):
+    """``args`` without plain-Tensor wrappers and wrappers of levels that are finished or belong
+    to another thread; also the top level. Reading a Variable here lets tapes watch it."""
     top = None
     stripped = []
     for a in args:
         if isinstance(a, Tensor):
-            a = live(a)
+            if a._on_read is not None:
+                a._on_read(stack)
+            a = live(a, stack)
             if isinstance(a, Tensor) and (top is None or a._level.id > top.id):
                 top = a._level
         stripped.append(a)
     return top, (stripped if top is not None else args)
+
+
+def read(x: Tensor):
+    """``x`` as an operation sees it: tapes watch a Variable being read; finished or foreign
+    levels' wrappers are removed. Returns a Tensor of a live level, or a raw value."""
+    stack = _state.stack
+    if x._on_read is not None and stack:
+        x._on_read(stack)
+    return live(x, stack)
 
 
 def _evaluate(prim: Primitive, args, params):
@@ -118,6 +135,9 @@ class Primitive:
             self.__signature__ = inspect.signature(impl)
         except (TypeError, ValueError):
             self.__signature__ = None
+        # NOTE: only Python implementations: a ufunc's keywords (out=, casting=...) are not params.
+        python_impl = isinstance(impl, types.FunctionType)
+        self.param_defaults = _keyword_defaults(self.__signature__) if python_impl else {}
         _registry[self.name] = self
 
     __call__ = bind
@@ -144,6 +164,17 @@ class Primitive:
         if self.variadic:
             return _at_argnum(self.jvp[0], argnum)
         return self.jvp[argnum] if argnum < len(self.jvp) else None
+
+
+def _keyword_defaults(signature) -> dict:
+    """The implementation's keyword-only defaults, which rules receive when a call omits them."""
+    if signature is None:
+        return {}
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.kind is p.KEYWORD_ONLY and p.default is not p.empty
+    }
 
 
 def _at_argnum(rule: Callable, argnum: int) -> Callable:

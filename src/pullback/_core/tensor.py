@@ -32,6 +32,7 @@ class Tensor:
 
     __slots__ = ("_raw", "_primal", "_level", "_node", "_tangent", "__weakref__")
     __array_priority__ = 1000
+    _on_read = None  # a Variable's hook: tapes watch trainable Variables as they are read
 
     def __init__(self, data, dtype=None) -> None:
         if isinstance(data, Tensor):
@@ -316,13 +317,16 @@ class Tensor:
         return pnp.any(self, axis=axis)
 
 
-def live(t: Tensor):
-    """``t`` without wrappers of finished levels: a Tensor of a live level, or a raw value."""
+def live(t: Tensor, stack=None):
+    """``t`` without wrappers of finished levels: a Tensor of a live level, or a raw value.
+
+    With ``stack`` (a thread's level stack), levels of other threads count as finished.
+    """
     while True:
         level = t._level
         if level is None:
             return t._raw
-        if level.alive:
+        if level.alive and (stack is None or level.stack is stack):
             return t
         t = t._primal
         if not isinstance(t, Tensor):

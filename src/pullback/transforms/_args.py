@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .._core.errors import describe_function, describe_value
+from .._core.primitive import read
 from .._core.tensor import Tensor, dtype_of, live, shape_of
 from .._core.tree import flatten
 
@@ -54,7 +55,7 @@ def check_input(x, f, transform: str, position) -> None:
 def as_primal(x):
     """The value a transform wraps: a live outer Tensor stays, anything else becomes an array."""
     if isinstance(x, Tensor):
-        return live(x)
+        return read(x)
     if isinstance(x, np.ndarray):
         return x
     return np.asarray(x, dtype=np.float64 if isinstance(x, float) else None)
