@@ -42,7 +42,10 @@ def bind(prim: Primitive, *args, **params):
             if defaults and not defaults.keys() <= params.keys():
                 params = {**defaults, **params}
             return top.process(prim, args, params)
-    return _evaluate(prim, args, params)
+    for a in args:
+        if isinstance(a, Tensor):
+            return _evaluate(prim, args, params)
+    return prim.impl(*args, **params)
 
 
 def _strip(args, stack):
@@ -71,12 +74,7 @@ def read(x: Tensor):
 
 
 def _evaluate(prim: Primitive, args, params):
-    """Run the NumPy implementation; plain Tensors in give plain Tensors out."""
-    for a in args:
-        if isinstance(a, Tensor):
-            break
-    else:
-        return prim.impl(*args, **params)
+    """Run the NumPy implementation on Tensor arguments; plain Tensors give plain Tensors."""
     ans = prim.impl(*[a._raw if isinstance(a, Tensor) else a for a in args], **params)
     if prim.multiple_results:
         return tuple(Tensor(x) for x in ans)

@@ -16,6 +16,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
+from . import tensor as _tensor
+
 _registry: dict[type, tuple[Callable, Callable]] = {}
 
 
@@ -67,9 +71,14 @@ def _registered(cls: type):
     return None
 
 
+_COMMON_LEAVES = (float, int, complex, bool, str, np.ndarray, np.float64, np.float32)
+
+
 def _node_of(x):
     """``(kind, children, aux)`` for a container, or ``None`` for a leaf."""
     cls = type(x)
+    if cls in _COMMON_LEAVES or issubclass(cls, _tensor.Tensor):
+        return None
     if cls is tuple or cls is list:
         return cls, tuple(x), None
     if cls is dict:

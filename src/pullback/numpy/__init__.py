@@ -10,7 +10,10 @@ return Tensors. This package only maps names onto the primitives of ``pullback.o
 
 from __future__ import annotations
 
-from . import _indexing, _protocols, linalg, special
+from . import _indexing as _indexing
+from . import _protocols as _protocols
+from . import linalg as linalg
+from . import special as special
 from ._creation import *  # noqa: F403
 from ._creation import __all__ as _creation_all
 from ._elementwise import *  # noqa: F403

@@ -27,6 +27,8 @@ def argnums_tuple(argnums, nargs: int, f, transform: str) -> tuple[int, ...]:
 
 def is_differentiable_leaf(x) -> bool:
     """Arrays, Tensors and Python floats are differentiated; other leaves are static."""
+    if type(x) is float:
+        return True
     if isinstance(x, (Tensor, np.ndarray, np.generic)):
         return True
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, numbers.Integral))
@@ -34,6 +36,8 @@ def is_differentiable_leaf(x) -> bool:
 
 def check_input(x, f, transform: str, position) -> None:
     """Raise ``TypeError`` unless ``x`` is a real floating-point value."""
+    if type(x) is float:
+        return
     if isinstance(x, (bool, numbers.Integral)) and not isinstance(x, (Tensor, np.ndarray)):
         raise TypeError(
             f"{transform}({describe_function(f)}) needs floating-point inputs, but argument "
@@ -98,7 +102,7 @@ def diff_leaves(args, nums, f, transform: str):
         for x, flag in zip(leaves, flags):
             if flag:
                 check_input(x, f, transform, i)
-        if isinstance(args[i], (bool, numbers.Integral)):
+        if type(args[i]) is not float and isinstance(args[i], (bool, numbers.Integral)):
             check_input(args[i], f, transform, i)
         trees.append((leaves, treedef, flags))
     return trees
