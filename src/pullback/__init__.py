@@ -22,6 +22,7 @@ from .tape import ForwardAccumulator as ForwardAccumulator
 from .tape import GradientTape as GradientTape
 from .tape import Variable as Variable
 from .transforms.checkpoint import checkpoint as checkpoint
+from .transforms.checkpoint import checkpoint_sequential as checkpoint_sequential
 from .transforms.checkpoint import recompute_in_gradient as recompute_in_gradient
 from .transforms.custom import custom_gradient as custom_gradient
 from .transforms.custom import custom_jvp as custom_jvp

@@ -341,3 +341,39 @@ DOCUMENTED = sorted(
 def test_every_primitive_has_an_example(name):
     # The examples themselves run under pytest --doctest-modules.
     assert ">>>" in getattr(ew, name).__doc__, f"{name} has no example"
+
+
+# --- strong zeros: pnp.where never leaks NaN from the branch it did not select ------------
+
+
+@pytest.mark.parametrize(
+    "op", [pnp.log, pnp.sqrt, pnp.log2, pnp.log10, pnp.reciprocal, pnp.cbrt, pnp.arctanh]
+)
+def test_where_masks_the_singular_branch_to_exact_zero(op):
+    def f(x):
+        return pnp.where(x > 0, op(x), 0.0)
+
+    with np.errstate(all="ignore"):
+        assert pb.grad(f)(0.0) == 0.0
+        assert pb.grad(pb.grad(f))(0.0) == 0.0
+
+
+def test_where_masked_division_and_power():
+    def f(x):
+        return pnp.sum(pnp.where(x > 0, 1.0 / x + x**0.5, 0.0))
+
+    with np.errstate(all="ignore"):
+        g = pb.grad(f)(np.array([0.0, 4.0]))
+    assert g[0] == 0.0 and g[1] == pytest.approx(-1 / 16 + 0.25)
+
+
+def test_singular_derivatives_are_still_infinite_where_selected():
+    with np.errstate(all="ignore"):
+        assert pb.grad(pnp.sqrt)(0.0) == np.inf
+        assert pb.grad(pnp.log)(0.0) == np.inf
+
+
+def test_mask_zero_keeps_nan_cotangents():
+    # A NaN cotangent is not zero: NaN still propagates (never silently 0).
+    assert np.isnan(pnp.mask_zero(np.nan, 1.0)) is np.False_
+    assert np.isnan(pb.grad(lambda x: pnp.log(x) * np.nan)(1.0))

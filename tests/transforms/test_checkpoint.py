@@ -50,3 +50,39 @@ def test_impure_checkpoint_raises_naming_the_function():
 
     with pytest.raises(ValueError, match=r"checkpoint\(impure .*must be pure"):
         pb.grad(lambda x: pnp.sum(pb.checkpoint(impure)(x)))(np.ones(4))
+
+
+def test_checkpoint_sequential_equals_the_plain_chain():
+    rng = np.random.default_rng(2)
+    ws = [rng.standard_normal((3, 3)) * 0.5 for _ in range(6)]
+    x = rng.standard_normal((2, 3))
+
+    def plain(ws):
+        y = x
+        for w in ws:
+            y = pnp.tanh(y @ w)
+        return pnp.sum(y)
+
+    class Layer:
+        def __init__(self, w):
+            self.w = w
+
+        def __call__(self, y):
+            return pnp.tanh(y @ self.w)
+
+    pb.tree.register(Layer, lambda l: ((l.w,), None), lambda aux, ch: Layer(*ch))
+
+    def ckpt(ws):
+        return pnp.sum(pb.checkpoint_sequential([Layer(w) for w in ws], segments=3)(x))
+
+    assert np.allclose(pb.grad(ckpt)(ws), pb.grad(plain)(ws), rtol=1e-14, atol=0)
+
+
+def test_checkpoint_of_a_function_closing_over_a_tracked_value_raises():
+    x = np.ones((2, 3))
+
+    def loss(w, v):
+        return pnp.sum(pb.checkpoint(lambda v: pnp.tanh(v @ w))(v))
+
+    with pytest.raises(TypeError, match="through a closure"):
+        pb.grad(loss, argnums=(0, 1))(np.eye(3), x)

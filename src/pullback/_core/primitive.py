@@ -136,6 +136,8 @@ class Primitive:
         # NOTE: only Python implementations: a ufunc's keywords (out=, casting=...) are not params.
         python_impl = isinstance(impl, types.FunctionType)
         self.param_defaults = _keyword_defaults(self.__signature__) if python_impl else {}
+        if self.name in _registry and str(self.__module__).startswith("pullback.ops"):
+            raise ValueError(f"two of pullback's primitives are named {self.name!r}")
         _registry[self.name] = self
 
     __call__ = bind

@@ -53,6 +53,7 @@ from ..ops.elementwise import (
     logical_not,
     logical_or,
     logical_xor,
+    mask_zero,
     maximum,
     minimum,
     mod,
@@ -80,6 +81,7 @@ from ..ops.elementwise import (
 )
 
 __all__ = [
+    "mask_zero",
     "abs",
     "absolute",
     "add",

@@ -57,6 +57,19 @@ class SpecialNode(Node):
         self.avals = avals
 
 
+def _check_no_closure(level: ReverseLevel, prim, ans) -> None:
+    """A special primitive's output must not already be tracked by ``level``: that means its
+    function reached a tracked value through a closure instead of an argument."""
+    for a in ans if prim.multiple_results else (ans,):
+        if isinstance(a, Tensor) and a._level is level:
+            raise TypeError(
+                f"{transpose.rule_description(prim)}: the function uses a value that "
+                f"{level.display_name} is differentiating through a closure, not through its "
+                f"arguments, so its gradient would bypass the custom rule. Pass that value "
+                f"(e.g. the layer or its weights) as an argument."
+            )
+
+
 def leaf_node() -> Node:
     return Node(None, (), None, None, None)
 
@@ -130,6 +143,7 @@ class ReverseLevel(Level):
     def _record_special(self, prim, parents, primals, params):
         """Run ``prim.fwd`` on the primals (outer levels see its ops) and keep its residuals."""
         ans, residuals = prim.fwd(*primals, **params)
+        _check_no_closure(self, prim, ans)
         avals = [(shape_of(x), dtype_of(x)) for x in primals]
         node = SpecialNode(prim, parents, residuals, ans, params, avals)
         if prim.multiple_results:
