@@ -89,7 +89,8 @@ def checkpoint_sequential(layers, segments: int):
 
     >>> import pullback as pb, pullback.numpy as pnp
     >>> run = pb.checkpoint_sequential([pnp.sin] * 4, segments=2)
-    >>> round(pb.grad(run)(0.5), 12) == round(pb.grad(lambda x: pnp.sin(pnp.sin(pnp.sin(pnp.sin(x)))))(0.5), 12)
+    >>> plain = lambda x: pnp.sin(pnp.sin(pnp.sin(pnp.sin(x))))
+    >>> abs(pb.grad(run)(0.5) - pb.grad(plain)(0.5)) < 1e-15
     True
     """
     layers = list(layers)
