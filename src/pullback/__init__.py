@@ -31,6 +31,7 @@ from .transforms.custom import differentiable_function as differentiable_functio
 from .transforms.custom import stop_gradient as stop_gradient
 from .transforms.custom import with_derivative as with_derivative
 from .transforms.custom import without_derivative as without_derivative
+from .transforms.debug import debug_nans as debug_nans
 from .transforms.forward import jvp as jvp
 from .transforms.reverse import grad as grad
 from .transforms.reverse import pullback as pullback

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import inspect
 import types
+import weakref
 from collections.abc import Callable
 
 from .levels import _state
 from .tensor import Tensor, live
 
 _registry: dict[str, Primitive] = {}
+_instances: weakref.WeakSet = weakref.WeakSet()  # every primitive, for pb.debug_nans
 
 
 def bind(prim: Primitive, *args, **params):
@@ -139,6 +141,7 @@ class Primitive:
         if self.name in _registry and str(self.__module__).startswith("pullback.ops"):
             raise ValueError(f"two of pullback's primitives are named {self.name!r}")
         _registry[self.name] = self
+        _instances.add(self)
 
     __call__ = bind
 
