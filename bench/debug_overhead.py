@@ -57,14 +57,14 @@ def main() -> dict:
         inside = median_time(step)
     entering = median_time(on, number=50)
     off_again = median_time(step)
-    print(f"training step, debug_nans off:            {off * 1e6:8.1f} us")
-    print(f"training step, inside debug_nans:         {inside * 1e6:8.1f} us ({inside / off:.2f}x)")
-    print(
-        f"training step, entering debug_nans each:  {entering * 1e6:8.1f} us ({entering / off:.2f}x)"
-    )
-    print(
-        f"training step, off again:                 {off_again * 1e6:8.1f} us ({off_again / off:.2f}x)"
-    )
+    rows = [
+        ("off", off),
+        ("inside", inside),
+        ("entering each step", entering),
+        ("off again", off_again),
+    ]
+    for name, t in rows:
+        print(f"training step, debug_nans {name:<20} {t * 1e6:8.1f} us ({t / off:.2f}x)")
     return {"off": off, "inside": inside, "entering": entering, "off_again": off_again}
 
 
