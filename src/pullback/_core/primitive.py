@@ -96,7 +96,8 @@ class Primitive:
             JVP rule receives the argument's position as ``argnum=``.
 
     Special primitives (custom rules, hooks, checkpoints) set ``fwd(*primals, **params) ->
-    (ans, residuals)`` and ``bwd(residuals, g, **params) -> one cotangent per argument``
+    (ans, residuals)`` and ``bwd(residuals, g, needed, **params) -> one cotangent per argument``
+    (``needed[i]`` says whether argument ``i``'s cotangent is used; others may be ``None``)
     instead of per-argument VJP rules: reverse mode runs ``fwd`` in place of the implementation
     (on values that outer levels still track) and keeps only the residuals. With
     ``inline_jvp``, forward mode runs the implementation on its own Tensors, so tangents flow

@@ -25,16 +25,29 @@ def _checkpoint_fwd(*arrays, spec):
     return outs, (arrays, state, avals)
 
 
-def _checkpoint_bwd(residuals, g, spec):
+def _checkpoint_bwd(residuals, g, needed, spec):
     arrays, state, avals = residuals
+    wanted = [i for i, n in enumerate(needed) if n]
+
+    def recompute(*xs):
+        # NOTE: only the needed inputs are differentiated: the recomputation never builds the
+        # cotangents of constants (e.g. frozen weights), which would cost memory and time.
+        full = list(arrays)
+        for i, x in zip(wanted, xs):
+            full[i] = x
+        return _impl(*full, spec=spec)
+
     current = np.random.get_state()
     np.random.set_state(state)
     try:
-        outs, back = vjp(lambda *xs: _impl(*xs, spec=spec), *arrays)
+        outs, back = vjp(recompute, *[arrays[i] for i in wanted])
     finally:
         np.random.set_state(current)
     _check_recomputation(spec, avals, outs)
-    return back(tuple(g))
+    cts = [None] * len(arrays)
+    for i, ct in zip(wanted, back(tuple(g))):
+        cts[i] = ct
+    return tuple(cts)
 
 
 def _check_recomputation(spec, avals, outs) -> None:

@@ -163,7 +163,8 @@ def _vjp_primitive(fun, fwd, bwd, nondiff_argnums, kind: str) -> Primitive:
         out, residuals = fwd(*full)
         return spec.flat_outputs(out), residuals
 
-    def prim_bwd(residuals, g, spec):
+    def prim_bwd(residuals, g, needed, spec):
+        del needed  # the user's bwd returns every cotangent
         cts = bwd(*spec.fn.statics, residuals, unflatten(spec.out_tree, g))
         return spec.flat_cotangents(cts, prim)
 
@@ -257,7 +258,8 @@ def _jvp_primitive(fun, rule) -> Primitive:
     def prim_fwd(*arrays, spec):
         return _impl(*arrays, spec=spec), arrays
 
-    def prim_bwd(primals, g, spec):
+    def prim_bwd(primals, g, needed, spec):
+        del needed  # transposing the joint rule gives every cotangent at once
         from .reverse import vjp
 
         zeros = [np.zeros(shape_of(x), dtype_of(x)) for x in primals]
@@ -282,7 +284,8 @@ with_derivative_p.rule_description = "with_derivative hook"
 with_derivative_p.fwd = lambda x, hook: (x, None)
 
 
-def _with_derivative_bwd(residuals, g, hook):
+def _with_derivative_bwd(residuals, g, needed, hook):
+    del needed  # one argument
     replaced = hook(g)
     return (g if replaced is None else replaced,)
 

@@ -256,7 +256,8 @@ def _fallback_rule(prim, i):
 def _propagate_special(node: SpecialNode, g, cts: dict) -> None:
     """Apply a special primitive's ``bwd`` to ``g``, checking what it returns."""
     prim = node.prim
-    cotangents = prim.bwd(node.args, g, **node.params)
+    needed = tuple(parent is not None for parent in node.parents)
+    cotangents = prim.bwd(node.args, g, needed, **node.params)
     cotangents = transpose.checked_cotangents(prim, cotangents, node.avals)
     for parent, gi in zip(node.parents, cotangents):
         if parent is not None and gi is not None:

@@ -65,7 +65,8 @@ def jvp_from_bwd(prim, residuals, ans, tangents, avals, params):
     zeros = tuple(_zeros(shape_of(a), dtype_of(a)) for a in outs)
 
     def backward(*g):
-        cts = prim.bwd(residuals, g if prim.multiple_results else g[0], **params)
+        needed = (True,) * len(avals)
+        cts = prim.bwd(residuals, g if prim.multiple_results else g[0], needed, **params)
         cts = checked_cotangents(prim, cts, avals)
         return tuple(_zeros(*aval) if c is None else c for c, aval in zip(cts, avals))
 
