@@ -83,10 +83,9 @@ def main() -> dict:
             reference = g
         assert np.array_equal(g, reference), f"{name}: gradient differs from the plain one"
         results[name] = peak
-    activation = BATCH * WIDTH * 4
-    print(
-        f"{LAYERS} layers x {WIDTH} wide, batch {BATCH}, float32 (one activation = {activation / 2**20:.1f} MiB)"
-    )
+    activation_mib = BATCH * WIDTH * 4 / 2**20
+    print(f"{LAYERS} layers x {WIDTH} wide, batch {BATCH}, float32")
+    print(f"  (one activation = {activation_mib:.1f} MiB)")
     for name, peak in results.items():
         ratio = results["plain"] / peak
         print(f"  {name:<18} peak {peak / 2**20:8.1f} MiB   {ratio:5.2f}x less than plain")
