@@ -215,6 +215,12 @@ def primitive(
     return make if fn is None else make(fn)
 
 
+def identity_rule(g, ans, *args, **params):
+    """The rule of an argument that passes its cotangent (or tangent) through unchanged; the
+    engine recognises it and skips the call."""
+    return g
+
+
 def defvjp(prim: Primitive, *rules: Callable | None) -> None:
     """Attach VJP rules ``(g, ans, *args, **params) -> cotangent``, one per positional argument.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.primitive import defjvp, defvjp, primitive
+from .._core.primitive import defjvp, defvjp, identity_rule, primitive
 
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
@@ -28,7 +28,7 @@ def add(x, y):
     return np.add(x, y)
 
 
-defvjp(add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+defvjp(add, identity_rule, identity_rule)
 defjvp(add, lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 
 
@@ -42,7 +42,7 @@ def subtract(x, y):
     return np.subtract(x, y)
 
 
-defvjp(subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g))
+defvjp(subtract, identity_rule, lambda g, ans, x, y: negative(g))
 defjvp(subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t))
 
 
@@ -130,7 +130,7 @@ def positive(x):
     return np.positive(x)
 
 
-defvjp(positive, lambda g, ans, x: g)
+defvjp(positive, identity_rule)
 defjvp(positive, lambda t, ans, x: t)
 
 

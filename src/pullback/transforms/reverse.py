@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._core.errors import MissingRuleError
 from .._core.levels import Level
-from .._core.primitive import bind
+from .._core.primitive import bind, identity_rule
 from .._core.tensor import Tensor, dtype_of, shape_of, wrap
 from ..ops.elementwise import add
 from . import transpose
@@ -95,19 +95,21 @@ class ReverseLevel(Level):
     def process(self, prim, args, params):
         primals = []
         parents = []
+        add_primal = primals.append
+        add_parent = parents.append
         nested = False
         for a in args:
             if isinstance(a, Tensor):
                 if a._level is self:
-                    parents.append(a._node)
+                    add_parent(a._node)
                     a = a._primal
                     nested = nested or isinstance(a, Tensor)
                 else:
-                    parents.append(None)
+                    add_parent(None)
                     nested = True
             else:
-                parents.append(None)
-            primals.append(a)
+                add_parent(None)
+            add_primal(a)
         if prim.fwd is not None:
             return self._record_special(prim, parents, primals, params)
         # NOTE: with no outer level involved, the implementation is called directly (fast path).
@@ -171,12 +173,14 @@ class ReverseLevel(Level):
         """
         cts = dict(seeds)
         wanted = set(wanted)
+        # Leaves are not on the tape: only recorded nodes need looking up as the tape unwinds.
+        recorded = {n for n in wanted if n.prim is not None or isinstance(n, OutputNode)}
         found = {}
         for node in reversed(self.tape):
             g = cts.pop(node, None)
             if g is None:
                 continue
-            if node in wanted:
+            if recorded and node in recorded:
                 found[node] = g
             _propagate(node, g, cts)
             if not retain:
@@ -216,11 +220,14 @@ def _propagate(node: Node, g, cts: dict) -> None:
             rule = rules[i] if not prim.variadic else _fallback_rule(prim, i)
         except (TypeError, IndexError):
             rule = _fallback_rule(prim, i)
-        if rule is None:
+        if rule is identity_rule:
+            gi = g
+        elif rule is None:
             continue
-        gi = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-        if gi is None:
-            continue
+        else:
+            gi = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+            if gi is None:
+                continue
         x = args[i]
         try:
             # NOTE: builtin dtypes are singletons, so `is` settles the common case cheaply.
