@@ -11,6 +11,7 @@ from . import numpy as numpy
 from . import tree as tree
 from ._core.errors import MissingRuleError as MissingRuleError
 from ._core.primitive import Primitive as Primitive
+from ._core.primitive import defbatch as defbatch
 from ._core.primitive import defjvp as defjvp
 from ._core.primitive import defvjp as defvjp
 from ._core.primitive import primitive as primitive
@@ -21,6 +22,7 @@ from .numpy import special as special
 from .tape import ForwardAccumulator as ForwardAccumulator
 from .tape import GradientTape as GradientTape
 from .tape import Variable as Variable
+from .transforms.batching import vmap as vmap
 from .transforms.checkpoint import checkpoint as checkpoint
 from .transforms.checkpoint import checkpoint_sequential as checkpoint_sequential
 from .transforms.checkpoint import recompute_in_gradient as recompute_in_gradient

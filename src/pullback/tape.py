@@ -30,6 +30,7 @@ def _insert_level(x: Tensor, level, node=None, tangent=None) -> None:
     else:
         below = Tensor.__new__(Tensor)
         below._raw, below._primal, below._level = link._raw, link._primal, link._level
+        below._shape, below._bdim = link._shape, link._bdim
         below._node, below._tangent = link._node, link._tangent
     link._primal, link._level, link._node, link._tangent = below, level, node, tangent
 
@@ -45,6 +46,7 @@ def _remove_level(x: Tensor, level) -> None:
     if isinstance(below, Tensor):
         link._primal, link._level = below._primal, below._level
         link._node, link._tangent = below._node, below._tangent
+        link._bdim = below._bdim
     else:
         link._primal, link._level, link._node, link._tangent = below, None, None, None
 

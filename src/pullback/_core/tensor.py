@@ -2,7 +2,9 @@
 
 A plain Tensor wraps a NumPy array. Inside a transform, the level that owns a Tensor wraps the
 value one level down (``_primal``: a raw array or a Tensor of an outer level) with its own data
-(a reverse-mode ``_node`` or a forward-mode ``_tangent``). ``_raw`` is always the innermost
+(a reverse-mode ``_node``, a forward-mode ``_tangent``, a batching ``_bdim``; a level reads
+only its own field of its own Tensors). ``_shape`` is the logical shape: the raw shape less the
+batch axes of the ``vmap`` levels in the chain. ``_raw`` is always the innermost
 NumPy value, so shape and dtype never walk the chain. A Tensor whose level has finished behaves
 as a plain Tensor.
 """
@@ -30,7 +32,7 @@ class Tensor:
     array([2., 4.])
     """
 
-    __slots__ = ("_raw", "_primal", "_level", "_node", "_tangent", "__weakref__")
+    __slots__ = ("_raw", "_shape", "_primal", "_level", "_node", "_tangent", "_bdim", "__weakref__")
     __array_priority__ = 1000
     _on_read = None  # a Variable's hook: tapes watch trainable Variables as they are read
 
@@ -40,10 +42,12 @@ class Tensor:
             data = data._raw
         raw = np.asarray(data, dtype=dtype)
         self._raw = raw
+        self._shape = raw.shape
         self._primal = raw
         self._level = None
         self._node = None
         self._tangent = None
+        self._bdim = None
 
     # --- identity and conversion ---------------------------------------------------------
 
@@ -51,15 +55,15 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self._raw.shape
+        return self._shape
 
     @property
     def ndim(self) -> int:
-        return self._raw.ndim
+        return len(self._shape)
 
     @property
     def size(self) -> int:
-        return self._raw.size
+        return int(np.prod(self._shape))
 
     @property
     def dtype(self) -> np.dtype:
@@ -79,7 +83,16 @@ class Tensor:
         return pnp._indexing.AtIndexer(self)
 
     def numpy(self) -> np.ndarray:
-        """The value as an ndarray, detached from every transform."""
+        """The value as an ndarray, detached from every transform.
+
+        Raises:
+            TypeError: inside ``vmap``, where the raw value holds the whole batch.
+        """
+        if self._raw.shape != self._shape:
+            raise TypeError(
+                "numpy() of a Tensor inside pb.vmap would return the whole batch, not this "
+                "example's value; compute with pnp ops inside vmap"
+            )
         return np.asarray(self._raw)
 
     def item(self):
@@ -118,7 +131,9 @@ class Tensor:
         return bool(self._raw)
 
     def __len__(self) -> int:
-        return len(self._raw)
+        if not self._shape:
+            raise TypeError("len() of a 0-d Tensor")
+        return self._shape[0]
 
     def __iter__(self):
         for i in range(len(self)):
@@ -348,11 +363,17 @@ def _level_name(level) -> str:
 def wrap(primal, level, node=None, tangent=None) -> Tensor:
     """A Tensor of ``level`` over ``primal`` (a raw value or a Tensor of an outer level)."""
     t = Tensor.__new__(Tensor)
-    t._raw = primal._raw if isinstance(primal, Tensor) else primal
+    if isinstance(primal, Tensor):
+        t._raw = primal._raw
+        t._shape = primal._shape
+    else:
+        t._raw = primal
+        t._shape = shape_of(primal)
     t._primal = primal
     t._level = level
     t._node = node
     t._tangent = tangent
+    t._bdim = None
     return t
 
 

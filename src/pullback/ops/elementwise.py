@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.primitive import defjvp, defvjp, identity_rule, primitive
+from .._core.primitive import Primitive, defbatch, defjvp, defvjp, identity_rule, primitive
+from ._batch import elementwise_batch
 
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
@@ -968,3 +969,15 @@ logical_not = _no_derivative(np.logical_not)
 logical_and = _no_derivative(np.logical_and)
 logical_or = _no_derivative(np.logical_or)
 logical_xor = _no_derivative(np.logical_xor)
+
+
+# --- batching: every primitive above is elementwise with NumPy broadcasting ----------------
+
+
+def _batch_all_elementwise() -> None:
+    for value in list(globals().values()):
+        if isinstance(value, Primitive) and value.impl.__module__ == __name__:
+            defbatch(value, elementwise_batch(value))
+
+
+_batch_all_elementwise()

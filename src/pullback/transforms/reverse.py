@@ -6,6 +6,8 @@ around one call of the user's function; ``GradientTape`` is the same level opene
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._core.errors import MissingRuleError
 from .._core.levels import Level
 from .._core.primitive import bind, identity_rule
@@ -127,6 +129,7 @@ class ReverseLevel(Level):
         except AttributeError:
             if not is_differentiable_dtype(ans):
                 return ans
+            ans = np.asarray(ans)
         node = _new_node(Node)
         node.prim = prim
         node.parents = parents
@@ -135,11 +138,17 @@ class ReverseLevel(Level):
         node.params = params
         self.tape.append(node)
         out = _new_tensor(Tensor)
-        out._raw = ans._raw if nested and isinstance(ans, Tensor) else ans
+        if nested and isinstance(ans, Tensor):
+            out._raw = ans._raw
+            out._shape = ans._shape
+        else:
+            out._raw = ans
+            out._shape = ans.shape
         out._primal = ans
         out._level = self
         out._node = node
         out._tangent = None
+        out._bdim = None
         return out
 
     def _record_special(self, prim, parents, primals, params):
@@ -275,8 +284,6 @@ def _propagate_special(node: SpecialNode, g, cts: dict) -> None:
 # --- the functional API ------------------------------------------------------------------
 
 import functools  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 from .._core.errors import describe_function, describe_value  # noqa: E402
 from .._core.tensor import live  # noqa: E402
