@@ -18,6 +18,9 @@ from ._core.primitive import primitive as primitive
 from ._core.tensor import Tensor as Tensor
 from ._core.tensor import tensor as tensor
 from .check import check_grads as check_grads
+from .graph.ir import Graph as Graph
+from .graph.jit import jit as jit
+from .graph.trace import trace as trace
 from .numpy import special as special
 from .tape import ForwardAccumulator as ForwardAccumulator
 from .tape import GradientTape as GradientTape

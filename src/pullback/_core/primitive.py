@@ -94,6 +94,8 @@ class Primitive:
             ``floor``, ``argmax``): transforms treat their output as a constant.
         variadic: the op takes any number of array arguments (``concatenate``); its one VJP and
             JVP rule receives the argument's position as ``argnum=``.
+        register: list it under ``name`` for ``load`` (per-function custom-rule primitives
+            are not: their names are the users' and need not be unique).
 
     Special primitives (custom rules, hooks, checkpoints) set ``fwd(*primals, **params) ->
     (ans, residuals)`` and ``bwd(residuals, g, needed, **params) -> one cotangent per argument``
@@ -115,6 +117,7 @@ class Primitive:
         multiple_results: bool = False,
         differentiable: bool = True,
         variadic: bool = False,
+        register: bool = True,
     ) -> None:
         self.impl = impl
         self.name = name or impl.__name__
@@ -139,9 +142,8 @@ class Primitive:
         # NOTE: only Python implementations: a ufunc's keywords (out=, casting=...) are not params.
         python_impl = isinstance(impl, types.FunctionType)
         self.param_defaults = _keyword_defaults(self.__signature__) if python_impl else {}
-        if self.name in _registry and str(self.__module__).startswith("pullback.ops"):
-            raise ValueError(f"two of pullback's primitives are named {self.name!r}")
-        _registry[self.name] = self
+        if register:
+            _register(self)
         _instances.add(self)
 
     __call__ = bind
@@ -168,6 +170,16 @@ class Primitive:
         if self.variadic:
             return _at_argnum(self.jvp[0], argnum)
         return self.jvp[argnum] if argnum < len(self.jvp) else None
+
+
+def _register(prim: Primitive) -> None:
+    """List ``prim`` by name; a name of one of pullback's own primitives cannot be taken."""
+    old = _registry.get(prim.name)
+    if old is not None and str(old.__module__).startswith("pullback.ops"):
+        raise ValueError(
+            f"a primitive named {prim.name!r} already exists in pullback; choose another name"
+        )
+    _registry[prim.name] = prim
 
 
 def _keyword_defaults(signature) -> dict:

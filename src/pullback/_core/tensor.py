@@ -118,6 +118,7 @@ class Tensor:
         return float(self._raw)
 
     def __int__(self) -> int:
+        self._check_concrete("int()")
         return int(self._raw)
 
     def __index__(self) -> int:
@@ -128,7 +129,23 @@ class Tensor:
         return complex(self._raw)
 
     def __bool__(self) -> bool:
+        self._check_concrete("A Python branch (if/while/and/or) on it")
         return bool(self._raw)
+
+    def _check_concrete(self, what: str) -> None:
+        """Tracing records one path: refuse to let a traced value steer Python code."""
+        t = self
+        while isinstance(t, Tensor) and t._level is not None:
+            if t._level.alive and getattr(t._level, "records_graph", False):
+                from .errors import user_call_site
+
+                raise TypeError(
+                    f"{what} depends on a value that pb.jit / pb.trace is tracing (at "
+                    f"{user_call_site()}): the graph would record only this one path. Use "
+                    f"pnp.where for data-dependent choices, or pass the value as a static "
+                    f"Python int/bool."
+                )
+            t = t._primal
 
     def __len__(self) -> int:
         if not self._shape:

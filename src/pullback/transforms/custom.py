@@ -154,7 +154,7 @@ def _with_statics(fn, positions, statics, *dynamic):
 
 def _vjp_primitive(fun, fwd, bwd, nondiff_argnums, kind: str) -> Primitive:
     name = getattr(fun, "__name__", "custom")
-    prim = Primitive(_impl, name, multiple_results=True)
+    prim = Primitive(_impl, name, multiple_results=True, register=False)
     prim.rule_description = f"bwd of {kind} {name!r} ({describe_function(fun)})"
 
     def prim_fwd(*arrays, spec):
@@ -245,7 +245,7 @@ class custom_jvp:
 
 def _jvp_primitive(fun, rule) -> Primitive:
     name = getattr(fun, "__name__", "custom")
-    prim = Primitive(_impl, name, multiple_results=True)
+    prim = Primitive(_impl, name, multiple_results=True, register=False)
     prim.rule_description = f"jvp rule of custom_jvp {name!r} ({describe_function(fun)})"
 
     def joint(primals, tangents, spec):

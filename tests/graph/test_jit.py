@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+import pullback as pb
+import pullback.numpy as pnp
+
+from ..ops.harness import POINTS
+from ..ops.test_elementwise import CASES as ELEMENTWISE
+from ..ops.test_reduce import CASES as REDUCE
+
+
+def seed(a, b, c):
+    return pnp.log((pnp.sin(a * b) + pnp.exp(c - a / b)) ** 2) * c
+
+
+def test_jit_of_grad_equals_eager_on_the_seed_function():
+    g = pb.jit(pb.grad(seed, argnums=(0, 1, 2)))
+    assert g(43.0, 3.0, 2.0) == pb.grad(seed, argnums=(0, 1, 2))(43.0, 3.0, 2.0)
+
+
+def test_grad_of_jit_and_second_order():
+    f = pb.jit(lambda x: pnp.sum(pnp.sin(x) * x))
+    x = np.linspace(0, 1, 4)
+    assert np.allclose(pb.grad(f)(x), np.cos(x) * x + np.sin(x), rtol=1e-15)
+    h = pb.grad(lambda s: pb.grad(pb.jit(lambda t: pnp.sin(t) * t))(s))(0.3)
+    assert h == pytest.approx(2 * np.cos(0.3) - 0.3 * np.sin(0.3), rel=1e-14)
+
+
+def test_jit_traces_once_per_signature_and_retraces_on_a_change():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return x * 2.0
+
+    jf = pb.jit(f)
+    jf(np.ones(3))
+    jf(np.zeros(3))
+    assert len(calls) == 1
+    jf(np.ones(4))
+    jf(np.ones(3, np.float32))
+    assert len(calls) == 3
+
+
+def test_static_python_ints_are_part_of_the_signature():
+    jf = pb.jit(lambda x, n: x**n)
+    assert jf(2.0, 3) == 8.0 and jf(2.0, 2) == 4.0
+
+
+def test_branching_on_a_traced_value_names_the_line():
+    def f(x):
+        if pnp.sum(x) > 0:
+            return x
+        return -x
+
+    with pytest.raises(TypeError, match=r"pb.jit / pb.trace.*test_jit.py:\d+.*pnp.where"):
+        pb.jit(f)(np.ones(2))
+
+
+def test_dead_code_and_common_subexpressions_are_removed():
+    from pullback.graph.jit import optimize
+
+    def f(x):
+        unused = pnp.exp(x)  # noqa: F841
+        return pnp.sin(x) + pnp.sin(x)
+
+    g = optimize(pb.trace(f, np.ones(2)))
+    assert [e.primitive for e in g.equations] == ["sin", "add"]
+
+
+def test_hooks_and_custom_rules_survive_jit():
+    @pb.custom_gradient
+    def clip(y):
+        return y, lambda dy: pnp.clip(dy, -0.5, 0.5)
+
+    assert pb.grad(pb.jit(lambda x: 3.0 * clip(x)))(1.0) == 0.5
+    seen = []
+    pb.grad(pb.jit(lambda x: pnp.sin(pb.with_derivative(x, seen.append))))(0.0)
+    assert seen == [1.0]
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE[::3] + REDUCE[::4], ids=lambda c: c.name)
+def test_jit_equals_eager_on_the_op_table(case):
+    rng = np.random.default_rng(0)
+    for shapes in case.shapes[:2]:
+        for _ in range(POINTS):
+            args = tuple(case.sampler(i)(rng, s) for i, s in enumerate(shapes))
+            want = case.fn(*args)
+            got = pb.jit(case.fn)(*args)
+            assert np.allclose(got, want, rtol=1e-12, atol=0, equal_nan=True)
+            if np.ndim(want) == 0 and np.issubdtype(np.asarray(want).dtype, np.floating):
+                g_want = pb.grad(case.fn)(*args)
+                g_got = pb.grad(pb.jit(case.fn))(*args)
+                assert np.allclose(g_got, g_want, rtol=1e-12, atol=0, equal_nan=True)
