@@ -36,6 +36,9 @@ class Equation:
     inputs: list
     outputs: list[int]
     params: dict = field(default_factory=dict)
+    # For special primitives (custom rules, checkpoints, hooks): the concrete input values
+    # seen while tracing, from which ``save`` traces their primal and VJP as subgraphs.
+    examples: list | None = None
 
     @property
     def primitive(self) -> str:
