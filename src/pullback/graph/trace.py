@@ -56,7 +56,9 @@ class TraceLevel(Level):
                 inputs.append(Const(_constant(a)))
         ans = bind(prim, *primals, **params)
         outs = [self.new_var(a) for a in (ans if prim.multiple_results else (ans,))]
-        self.equations.append(Equation(prim, inputs, [o._node for o in outs], dict(params)))
+        examples = [np.asarray(_constant(p)) for p in primals] if prim.fwd is not None else None
+        eqn = Equation(prim, inputs, [o._node for o in outs], dict(params), examples)
+        self.equations.append(eqn)
         return tuple(outs) if prim.multiple_results else outs[0]
 
 
