@@ -46,3 +46,8 @@ from .transforms.reverse import vjp as vjp
 constant = tensor
 
 __version__ = "0.1.0"
+
+# The libraries built on the public API come last: they use the names above.
+from . import data as data  # noqa: E402
+from . import nn as nn  # noqa: E402
+from . import optim as optim  # noqa: E402

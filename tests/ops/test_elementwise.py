@@ -377,3 +377,16 @@ def test_mask_zero_keeps_nan_cotangents():
     # A NaN cotangent is not zero: NaN still propagates (never silently 0).
     assert np.isnan(pnp.mask_zero(np.nan, 1.0)) is np.False_
     assert np.isnan(pb.grad(lambda x: pnp.log(x) * np.nan)(1.0))
+
+
+def test_second_derivative_through_division_where_a_cotangent_is_zero():
+    # Regression: strong zeros once masked derivatives wherever a cotangent was exactly 0.
+    x = np.array([[1.0, 2.0], [3.0, 5.0]])
+    weights = np.array([[1.0, 0.0], [0.0, 0.0]])
+
+    def f(s, x):
+        return pnp.sum((x - pnp.sum(x, axis=1, keepdims=True) / 2.0) ** 2 * s)
+
+    mixed = pb.grad(lambda s: pnp.sum(pb.grad(f, argnums=1)(s, x) * weights))(np.ones(2))
+    assert np.allclose(mixed, [-0.5, -0.5], rtol=1e-14)
+    pb.check_grads(lambda s: pnp.sum(pb.grad(f, argnums=1)(s, x) * weights), (np.ones(2),))

@@ -44,8 +44,11 @@ __all__ = [
 
 
 def _like(make, a, dtype, shape):
-    out = make(raw(a), dtype=dtype, shape=shape)
-    return Tensor(out) if isinstance(a, Tensor) else out
+    if isinstance(a, Tensor):
+        # NOTE: a's logical shape (inside vmap the raw value holds the whole batch).
+        shape = a.shape if shape is None else shape
+        return Tensor(make(np.empty(0, a.dtype), dtype=dtype, shape=shape))
+    return make(a, dtype=dtype, shape=shape)
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
@@ -85,8 +88,10 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
     """
     if isinstance(fill_value, Tensor):
         return full(shape_of(a) if shape is None else shape, fill_value, dtype or dtype_of(a))
-    out = np.full_like(raw(a), fill_value, dtype=dtype, shape=shape)
-    return Tensor(out) if isinstance(a, Tensor) else out
+    if isinstance(a, Tensor):
+        shape = a.shape if shape is None else shape
+        return Tensor(np.full_like(np.empty(0, a.dtype), fill_value, dtype=dtype, shape=shape))
+    return np.full_like(a, fill_value, dtype=dtype, shape=shape)
 
 
 # --- constants from a shape --------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core.tensor import Tensor
 from ..ops import index as _i
 from ._util import ndim_of, normalize_axis, raw
 
@@ -57,6 +58,8 @@ def take_along_axis(arr, indices, axis):
     array([[1., 3.],
            [2., 4.]])
     """
+    if isinstance(indices, Tensor) and axis is not None:
+        return _i.take_along_axis(arr, indices, normalize_axis(axis, ndim_of(arr))[0])
     indices = np.asarray(raw(indices))
     if axis is None:
         if indices.ndim != 1:

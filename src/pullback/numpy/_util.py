@@ -41,5 +41,17 @@ def _ndim_slow(x) -> int:
 
 
 def raw(x):
-    """A Tensor's raw value (for static parameters such as index arrays); others unchanged."""
-    return x._raw if isinstance(x, Tensor) else x
+    """A Tensor's raw value (for static parameters such as index arrays); others unchanged.
+
+    Raises:
+        TypeError: ``x`` is batched by ``vmap`` (its raw value holds every example).
+    """
+    if not isinstance(x, Tensor):
+        return x
+    if x._raw.shape != x._shape:
+        raise TypeError(
+            f"an index array that pb.vmap batches (per-example shape {x._shape}) cannot be a "
+            f"static index; use pnp.take_along_axis(x, idx, axis) or compute the index outside "
+            f"vmap"
+        )
+    return x._raw

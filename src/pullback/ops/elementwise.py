@@ -63,12 +63,15 @@ defjvp(multiply, lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multi
 
 @primitive
 def mask_zero(m, v):
-    """``v``, but exactly 0 wherever ``m`` is 0 (``m`` is a mask, not differentiated).
+    """``v``, but 0 where ``m`` is 0 and ``v`` is not finite (``m`` is a mask, not
+    differentiated).
 
     NOTE: VJP rules whose local derivative can be infinite (log, sqrt, divide, ...) wrap their
     result in ``mask_zero(g, ...)``: a zero cotangent then gives an exact zero, not 0 * inf =
     nan. This is what keeps the branch ``pnp.where`` did not select from leaking NaN into the
-    gradient: ``grad(lambda x: where(x > 0, log(x), 0.0))(0.0) == 0.0``.
+    gradient: ``grad(lambda x: where(x > 0, log(x), 0.0))(0.0) == 0.0``. Where ``v`` is finite
+    it is left alone (it is 0 there anyway), so derivatives through it are exact even where a
+    cotangent happens to be 0.
 
     >>> float(mask_zero(0.0, np.inf))
     0.0
@@ -76,11 +79,16 @@ def mask_zero(m, v):
     # NOTE: the check first: most cotangents have no zeros (bench/scalar.py, 13 us -> 2 us).
     if (m != 0) if getattr(m, "ndim", 0) == 0 else m.all():
         return v
-    return np.where(np.equal(m, 0), np.zeros((), np.result_type(v)), v)
+    bad = np.equal(m, 0) & ~np.isfinite(v)
+    return np.where(bad, np.zeros((), np.result_type(v)), v)
 
 
-defvjp(mask_zero, None, lambda g, ans, m, v: mask_zero(m, g))
-defjvp(mask_zero, None, lambda t, ans, m, v: mask_zero(m, t))
+def _masked_like(m, v, g):
+    return where(logical_and(equal(m, 0), logical_not(isfinite(v))), 0.0, g)
+
+
+defvjp(mask_zero, None, lambda g, ans, m, v: _masked_like(m, v, g))
+defjvp(mask_zero, None, lambda t, ans, m, v: _masked_like(m, v, t))
 
 
 @primitive
@@ -975,8 +983,9 @@ logical_xor = _no_derivative(np.logical_xor)
 
 
 def _batch_all_elementwise() -> None:
+    # Every primitive defined here, including the comparisons whose implementation is a ufunc.
     for value in list(globals().values()):
-        if isinstance(value, Primitive) and value.impl.__module__ == __name__:
+        if isinstance(value, Primitive) and value.batch is None:
             defbatch(value, elementwise_batch(value))
 
 

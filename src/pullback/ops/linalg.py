@@ -16,8 +16,9 @@ from collections import Counter
 
 import numpy as np
 
-from .._core.primitive import defjvp, defvjp, primitive
+from .._core.primitive import defbatch, defjvp, defvjp, primitive
 from .._core.tensor import dtype_of, shape_of
+from ._batch import move_axis, move_to_front
 from .elementwise import (
     absolute,
     add,
@@ -107,6 +108,37 @@ def _solve_right(b, a):
     return mT(solve(mT(a), mT(b)))
 
 
+# --- batching helpers ----------------------------------------------------------------------
+
+
+def _stack_batch(prim):
+    """The batching rule of an op on stacks of matrices ``(..., m, n)``: the batch axis goes
+    first and joins the stack (also where ``pinv``'s ``rcond`` broadcasts against it)."""
+
+    def rule(args, dims, **params):
+        (x,), (d,) = args, dims
+        out = prim(move_to_front(x, d), **params)
+        return out, ((0,) * len(out) if prim.multiple_results else 0)
+
+    return rule
+
+
+def _padded_stacks(args, dims, core: int) -> list:
+    """``args`` (stacks of ``core``-d blocks) with batch axes first, each batched one padded
+    with 1s after its batch axis so that the batch lines up with the broadcast stack's first
+    axis and never with an unbatched operand's stack axis."""
+    depth = max(len(shape_of(a)) - (d is not None) - core for a, d in zip(args, dims))
+    out = []
+    for a, d in zip(args, dims):
+        if d is not None:
+            a = move_to_front(a, d)
+            s = shape_of(a)
+            pad = depth - (len(s) - 1 - core)
+            a = reshape(a, s[:1] + (1,) * pad + s[1:]) if pad else a
+        out.append(a)
+    return out
+
+
 # --- matmul ------------------------------------------------------------------------------
 
 
@@ -151,6 +183,31 @@ def matmul(x, y):
 
 defvjp(matmul, _matmul_vjp_x, _matmul_vjp_y)
 defjvp(matmul, lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x, t))
+
+
+def _matmul_batch(args, dims):
+    """A batched vector against an unbatched operand is a matrix whose rows (or columns) are
+    the batch: one matrix product. Otherwise 1-d operands are promoted to matrices first, so
+    that the batch axis never meets NumPy's 1-d rules, and the promoted axes dropped after."""
+    (x, y), (dx, dy) = args, dims
+    rx = len(shape_of(x)) - (dx is not None)
+    ry = len(shape_of(y)) - (dy is not None)
+    if dy is None and rx == 1:
+        return matmul(move_to_front(x, dx), y), max(ry - 2, 0)
+    if dx is None and ry == 1:
+        return matmul(x, move_axis(y, dy, 1)), rx - 1
+    x, y = move_to_front(x, dx), move_to_front(y, dy)
+    x = _row(x) if rx == 1 else x
+    y = _col(y) if ry == 1 else y
+    front = tuple(None if d is None else 0 for d in dims)
+    out = matmul(*_padded_stacks([x, y], front, core=2))
+    s = shape_of(out)
+    rows = s[-2:-1] if rx > 1 else ()
+    cols = s[-1:] if ry > 1 else ()
+    return (reshape(out, s[:-2] + rows + cols) if rx == 1 or ry == 1 else out), 0
+
+
+defbatch(matmul, _matmul_batch)
 
 # --- einsum ------------------------------------------------------------------------------
 
@@ -238,6 +295,23 @@ def einsum(*operands, subscripts):
 
 defvjp(einsum, _einsum_vjp)
 defjvp(einsum, _einsum_jvp)
+
+
+def _einsum_batch(operands, dims, *, subscripts):
+    """A fresh label for the batch, at its axis in each batched operand and first in the
+    output: no operand is moved."""
+    batch = next((c for c in string.ascii_letters if c not in subscripts), None)
+    if batch is None:
+        raise ValueError(
+            f"vmap of einsum {subscripts!r}: all 52 labels are taken, none is left for the "
+            "batch axis; split the contraction into two einsums"
+        )
+    inputs, out = subscripts.split("->")
+    spelled = [s if d is None else s[:d] + batch + s[d:] for s, d in zip(inputs.split(","), dims)]
+    return einsum(*operands, subscripts=",".join(spelled) + "->" + batch + out), 0
+
+
+defbatch(einsum, _einsum_batch)
 
 # --- products built on einsum and matmul (exact: each output is the same sum of products) --
 
@@ -367,6 +441,26 @@ defjvp(
 )
 
 
+def _diagonal_batch(args, dims, *, offset, axis1, axis2):
+    # NOTE: the batch stays where it is: the diagonal's axes shift past it, and it moves
+    # forward by the number of them before it.
+    (x,), (d,) = args, dims
+    a1, a2 = axis1 + (axis1 >= d), axis2 + (axis2 >= d)
+    out = diagonal(x, offset=offset, axis1=a1, axis2=a2)
+    return out, d - (axis1 < d) - (axis2 < d)
+
+
+def _diag_embed_batch(args, dims, *, shape, offset, axis1, axis2):
+    (x,), (d,) = args, dims
+    x = move_to_front(x, d)
+    full = shape_of(x)[:1] + tuple(shape)
+    return diag_embed(x, shape=full, offset=offset, axis1=axis1 + 1, axis2=axis2 + 1), 0
+
+
+defbatch(diagonal, _diagonal_batch)
+defbatch(diag_embed, _diag_embed_batch)
+
+
 def trace(x, offset: int, axis1: int, axis2: int):
     """Sum of the ``offset`` diagonal over axes ``axis1``, ``axis2`` (non-negative)."""
     d = diagonal(x, offset=offset, axis1=axis1, axis2=axis2)
@@ -407,6 +501,7 @@ def inv(x):
 # NOTE: d(A^-1) = -A^-1 dA A^-1 (Giles 2008, sec. 2.2.3).
 defvjp(inv, lambda g, ans, x: negative(matmul(mT(ans), matmul(g, mT(ans)))))
 defjvp(inv, lambda t, ans, x: negative(matmul(ans, matmul(t, ans))))
+defbatch(inv, _stack_batch(inv))
 
 
 def _solve_vjp_a(g, ans, a, b):
@@ -428,6 +523,31 @@ defjvp(
 )
 
 
+def _solve_batch(args, dims):
+    """An unbatched ``a`` is factored once: the batch joins the columns of ``b``. A batched
+    1-d ``b`` is promoted to a column, so the batch never meets NumPy 2's 1-d rule."""
+    (a, b), (da, db) = args, dims
+    rb = len(shape_of(b)) - (db is not None)
+    if da is None and rb == 1:
+        return solve(a, move_axis(b, db, 1)), len(shape_of(a)) - 1
+    if da is None:
+        b = move_axis(b, db, len(shape_of(b)) - 2)
+        s = shape_of(b)
+        out = solve(a, reshape(b, s[:-2] + (s[-2] * s[-1],)))
+        n = len(shape_of(out))
+        return reshape(out, shape_of(out)[:-1] + s[-2:]), n - 1
+    if rb == 1 and db is None:
+        return solve(move_to_front(a, da), b), 0
+    if rb == 1:
+        a, b = _padded_stacks([a, _col(move_to_front(b, db))], (da, 0), core=2)
+        out = solve(a, b)
+        return reshape(out, shape_of(out)[:-1]), 0
+    return solve(*_padded_stacks([a, b], dims, core=2)), 0
+
+
+defbatch(solve, _solve_batch)
+
+
 @primitive
 def det(x):
     """Determinant of each matrix in a stack ``(..., n, n)``."""
@@ -437,6 +557,7 @@ def det(x):
 # NOTE: d det(A) = det(A) tr(A^-1 dA) (Giles 2008, sec. 2.2.4); assumes A invertible.
 defvjp(det, lambda g, ans, x: multiply(_scalar_as_matrix(multiply(g, ans)), mT(inv(x))))
 defjvp(det, lambda t, ans, x: multiply(ans, _trace_of_product(inv(x), t)))
+defbatch(det, _stack_batch(det))
 
 
 @primitive(multiple_results=True)
@@ -449,6 +570,7 @@ def slogdet(x):
 # NOTE: the sign is locally constant: its tangent is 0 and its cotangent g[0] is ignored.
 defvjp(slogdet, lambda g, ans, x: multiply(_scalar_as_matrix(g[1]), mT(inv(x))))
 defjvp(slogdet, lambda t, ans, x: (None, _trace_of_product(inv(x), t)))
+defbatch(slogdet, _stack_batch(slogdet))
 
 # --- Cholesky and QR ---------------------------------------------------------------------
 
@@ -488,6 +610,7 @@ def _sym_raw(x):
 
 defvjp(cholesky, _cholesky_vjp)
 defjvp(cholesky, _cholesky_jvp)
+defbatch(cholesky, _stack_batch(cholesky))
 
 
 def _check_tall(x, op: str) -> None:
@@ -536,6 +659,7 @@ def qr(x):
 
 defvjp(qr, _qr_vjp)
 defjvp(qr, _qr_jvp)
+defbatch(qr, _stack_batch(qr))
 
 # --- symmetric eigendecomposition ----------------------------------------------------------
 
@@ -570,6 +694,7 @@ def eigh(x):
 
 defvjp(eigh, _eigh_vjp)
 defjvp(eigh, _eigh_jvp)
+defbatch(eigh, _stack_batch(eigh))
 
 
 def _eigvalsh_vjp(g, ans, x):
@@ -591,6 +716,7 @@ def eigvalsh(x):
 
 defvjp(eigvalsh, _eigvalsh_vjp)
 defjvp(eigvalsh, _eigvalsh_jvp)
+defbatch(eigvalsh, _stack_batch(eigvalsh))
 
 # --- singular value decomposition --------------------------------------------------------
 
@@ -652,6 +778,7 @@ def svd(x):
 
 defvjp(svd, _svd_vjp)
 defjvp(svd, _svd_jvp)
+defbatch(svd, _stack_batch(svd))
 
 
 def _svdvals_vjp(g, ans, x):
@@ -672,6 +799,7 @@ def svdvals(x):
 
 defvjp(svdvals, _svdvals_vjp)
 defjvp(svdvals, _svdvals_jvp)
+defbatch(svdvals, _stack_batch(svdvals))
 
 # --- pseudo-inverse ----------------------------------------------------------------------
 
@@ -710,6 +838,7 @@ def pinv(x, *, rcond, hermitian):
 
 defvjp(pinv, _pinv_vjp)
 defjvp(pinv, _pinv_jvp)
+defbatch(pinv, _stack_batch(pinv))
 
 # --- norms -------------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ import math
 
 import numpy as np
 
-from .._core.primitive import defjvp, defvjp, primitive
+from .._core.primitive import bind, defbatch, defjvp, defvjp, primitive
 from .._core.tensor import dtype_of, shape_of
+from ._batch import move_to_front, reduction_batch
 from .elementwise import add, astype, divide, equal, multiply
 from .index import getitem, scatter_add
 from .shape import broadcast_to, reshape, transpose
@@ -53,6 +54,7 @@ def _sum_jvp(t, ans, x, axis=None, keepdims=False):
 
 defvjp(sum, _sum_vjp)
 defjvp(sum, _sum_jvp)
+defbatch(sum, reduction_batch(sum))
 
 # --- max and min -------------------------------------------------------------------------
 
@@ -81,6 +83,7 @@ def max(x, *, axis=None, keepdims=False):
 
 defvjp(max, _extremum_vjp)
 defjvp(max, _extremum_jvp)
+defbatch(max, reduction_batch(max))
 
 
 @primitive
@@ -91,6 +94,7 @@ def min(x, *, axis=None, keepdims=False):
 
 defvjp(min, _extremum_vjp)
 defjvp(min, _extremum_jvp)
+defbatch(min, reduction_batch(min))
 
 # --- shifts along one axis (building blocks of the product rules) -----------------------
 
@@ -133,6 +137,16 @@ def _shift_in_ones(y, axis: int, d: int):
 # --- cumulative sum and product ----------------------------------------------------------
 
 
+def along_batch(prim):
+    """The batching rule of a primitive acting along one int ``axis``: batch first, axis + 1."""
+
+    def rule(args, dims, *, axis, **params):
+        (x,), (d,) = args, dims
+        return bind(prim, move_to_front(x, d), axis=axis + 1, **params), 0
+
+    return rule
+
+
 @primitive
 def cumsum(x, *, axis):
     """Running sum of ``x`` along the int ``axis``."""
@@ -141,6 +155,7 @@ def cumsum(x, *, axis):
 
 defvjp(cumsum, lambda g, ans, x, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis))
 defjvp(cumsum, lambda t, ans, x, axis: cumsum(t, axis=axis))
+defbatch(cumsum, along_batch(cumsum))
 
 
 @primitive
@@ -185,6 +200,7 @@ def _cumprod_jvp(t, ans, x, axis):
 
 defvjp(cumprod, _cumprod_vjp)
 defjvp(cumprod, _cumprod_jvp)
+defbatch(cumprod, along_batch(cumprod))
 
 # --- prod --------------------------------------------------------------------------------
 
@@ -224,6 +240,7 @@ def _prod_jvp(t, ans, x, axis=None, keepdims=False):
 
 defvjp(prod, _prod_vjp)
 defjvp(prod, _prod_jvp)
+defbatch(prod, reduction_batch(prod))
 
 # --- no derivative: positions, logic, counts ---------------------------------------------
 
@@ -256,3 +273,27 @@ def any(x, *, axis=None, keepdims=False):
 def count_nonzero(x, *, axis=None, keepdims=False):
     """Number of non-zero entries of ``x`` over ``axis``."""
     return np.asarray(np.count_nonzero(x, axis=axis, keepdims=keepdims))
+
+
+def _arg_extremum_batch(prim):
+    """``argmax``/``argmin`` batched: ``axis=None`` indexes each example flattened."""
+    along = along_batch(prim)
+
+    def rule(args, dims, *, axis=None, keepdims=False):
+        if axis is not None:
+            return along(args, dims, axis=axis, keepdims=keepdims)
+        (x,), (d,) = args, dims
+        x = move_to_front(x, d)
+        shape = shape_of(x)
+        flat = reshape(x, (shape[0], math.prod(shape[1:])))
+        out = bind(prim, flat, axis=1, keepdims=False)
+        return (reshape(out, shape[:1] + (1,) * (len(shape) - 1)) if keepdims else out), 0
+
+    return rule
+
+
+defbatch(argmax, _arg_extremum_batch(argmax))
+defbatch(argmin, _arg_extremum_batch(argmin))
+defbatch(all, reduction_batch(all))
+defbatch(any, reduction_batch(any))
+defbatch(count_nonzero, reduction_batch(count_nonzero))

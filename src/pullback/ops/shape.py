@@ -7,11 +7,14 @@ a ``reshape``, ``flip`` a slice, ``sort`` a gather, so they need no rules of the
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .._core.primitive import defjvp, defvjp, primitive
-from .._core.tensor import Tensor, shape_of
-from .index import along_axis, gather_flat, getitem, take, take_along_axis
+from .._core.primitive import defbatch, defjvp, defvjp, primitive
+from .._core.tensor import shape_of
+from ._batch import move_to_front
+from .index import along_axis, gather_along, gather_flat, getitem, take
 
 # --- primitives --------------------------------------------------------------------------
 
@@ -26,6 +29,24 @@ defvjp(reshape, lambda g, ans, x, shape: reshape(g, shape_of(x)))
 defjvp(reshape, lambda t, ans, x, shape: reshape(t, shape))
 
 
+def _resolved(shape, size: int) -> tuple:
+    """``shape`` with its -1 replaced, so that it stays exact for an empty batch."""
+    if -1 not in shape:
+        return tuple(shape)
+    known = math.prod(n for n in shape if n != -1)
+    return tuple(size // known if n == -1 and known else n for n in shape)
+
+
+def _reshape_batch(args, dims):
+    # NOTE: shape is positional, so it arrives among the args (unbatched).
+    x, shape = move_to_front(args[0], dims[0]), args[1]
+    example = shape_of(x)[1:]
+    return reshape(x, shape_of(x)[:1] + _resolved(shape, math.prod(example))), 0
+
+
+defbatch(reshape, _reshape_batch)
+
+
 @primitive
 def broadcast_to(x, shape):
     """``x`` broadcast to ``shape``; the engine sums the cotangent back."""
@@ -34,6 +55,16 @@ def broadcast_to(x, shape):
 
 defvjp(broadcast_to, lambda g, ans, x, shape: g)
 defjvp(broadcast_to, lambda t, ans, x, shape: broadcast_to(t, shape))
+
+
+def _broadcast_to_batch(args, dims):
+    x, shape = move_to_front(args[0], dims[0]), args[1]
+    xshape = shape_of(x)
+    aligned = reshape(x, xshape[:1] + (1,) * (len(shape) - len(xshape) + 1) + xshape[1:])
+    return broadcast_to(aligned, xshape[:1] + tuple(shape)), 0
+
+
+defbatch(broadcast_to, _broadcast_to_batch)
 
 
 def _inverse_axes(axes):
@@ -48,6 +79,13 @@ def transpose(x, axes):
 
 defvjp(transpose, lambda g, ans, x, axes: transpose(g, _inverse_axes(axes)))
 defjvp(transpose, lambda t, ans, x, axes: transpose(t, axes))
+defbatch(
+    transpose,
+    lambda args, dims: (
+        transpose(move_to_front(args[0], dims[0]), (0,) + tuple(a + 1 for a in args[1])),
+        0,
+    ),
+)
 
 
 @primitive(variadic=True)
@@ -80,6 +118,14 @@ defvjp(concatenate, _concatenate_vjp)
 defjvp(concatenate, _concatenate_jvp)
 
 
+def _concatenate_batch(xs, dims, *, axis):
+    size = next(shape_of(x)[d] for x, d in zip(xs, dims) if d is not None)
+    return concatenate(*[move_to_front(x, d, size) for x, d in zip(xs, dims)], axis=axis + 1), 0
+
+
+defbatch(concatenate, _concatenate_batch)
+
+
 @primitive
 def pad(x, *, pad_width, constant_values):
     """``x`` padded by ``pad_width`` (``(before, after)`` per axis) with a constant."""
@@ -99,10 +145,30 @@ defjvp(
 )
 
 
+def _pad_batch(args, dims, *, pad_width, constant_values):
+    x = move_to_front(args[0], dims[0])
+    width = ((0, 0),) + tuple(pad_width)
+    return pad(x, pad_width=width, constant_values=constant_values), 0
+
+
+defbatch(pad, _pad_batch)
+
+
 @primitive(differentiable=False)
 def argsort(x, *, axis):
     """Indices that sort ``x`` along ``axis`` (stable; ``None`` sorts the flattened ``x``)."""
     return np.argsort(x, axis=axis, kind="stable")
+
+
+def _argsort_batch(args, dims, *, axis):
+    x = move_to_front(args[0], dims[0])
+    if axis is None:
+        shape = shape_of(x)
+        return argsort(reshape(x, (shape[0], math.prod(shape[1:]))), axis=1), 0
+    return argsort(x, axis=axis + 1), 0
+
+
+defbatch(argsort, _argsort_batch)
 
 
 # --- composites --------------------------------------------------------------------------
@@ -174,9 +240,6 @@ def pad_gather(x, pad_width, mode: str):
 
 def sort(x, axis: int):
     """``x`` sorted along ``axis``; the gradient follows each entry to its sorted place."""
-    order = argsort(_raw(x), axis=axis)
-    return take_along_axis(x, order, axis)
-
-
-def _raw(x):
-    return x._raw if isinstance(x, Tensor) else np.asarray(x)
+    # NOTE: the order is an operand of the gather, not a static index: under vmap it differs
+    # from one example to the next.
+    return gather_along(x, argsort(x, axis=axis), axis=axis)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.primitive import defjvp, defvjp, primitive
+from .._core.primitive import defbatch, defjvp, defvjp, primitive
 from .._core.tensor import dtype_of
+from ._batch import elementwise_batch, reduction_batch
 from .elementwise import divide, equal, exp, log, multiply, negative, subtract, where
 from .reduce import expand_reduced
 from .reduce import sum as _sum
@@ -57,6 +58,7 @@ def erf(x):
 
 defvjp(erf, lambda g, ans, x: multiply(g, _erf_slope(x)))
 defjvp(erf, lambda t, ans, x: multiply(t, _erf_slope(x)))
+defbatch(erf, elementwise_batch(erf))
 
 
 @primitive
@@ -71,6 +73,7 @@ def erfc(x):
 
 defvjp(erfc, lambda g, ans, x: negative(multiply(g, _erf_slope(x))))
 defjvp(erfc, lambda t, ans, x: negative(multiply(t, _erf_slope(x))))
+defbatch(erfc, elementwise_batch(erfc))
 
 # --- gamma family ------------------------------------------------------------------------
 
@@ -88,6 +91,7 @@ def gammaln(x):
 
 defvjp(gammaln, lambda g, ans, x: multiply(g, digamma(x)))
 defjvp(gammaln, lambda t, ans, x: multiply(t, digamma(x)))
+defbatch(gammaln, elementwise_batch(gammaln))
 
 
 @primitive
@@ -103,6 +107,7 @@ def digamma(x):
 
 defvjp(digamma, lambda g, ans, x: multiply(g, polygamma(x, n=1)))
 defjvp(digamma, lambda t, ans, x: multiply(t, polygamma(x, n=1)))
+defbatch(digamma, elementwise_batch(digamma))
 
 
 @primitive
@@ -117,6 +122,7 @@ def polygamma(x, *, n):
 
 defvjp(polygamma, lambda g, ans, x, n: multiply(g, polygamma(x, n=n + 1)))
 defjvp(polygamma, lambda t, ans, x, n: multiply(t, polygamma(x, n=n + 1)))
+defbatch(polygamma, elementwise_batch(polygamma))
 
 # --- logistic family ---------------------------------------------------------------------
 
@@ -136,6 +142,7 @@ def expit(x):
 # NOTE: ans * (1 - ans) is exactly 0 (not NaN) at x = +-1000, where ans is 1.0 or 0.0.
 defvjp(expit, lambda g, ans, x: multiply(g, multiply(ans, subtract(1.0, ans))))
 defjvp(expit, lambda t, ans, x: multiply(t, multiply(ans, subtract(1.0, ans))))
+defbatch(expit, elementwise_batch(expit))
 
 
 @primitive
@@ -152,6 +159,7 @@ def logit(x):
 
 defvjp(logit, lambda g, ans, x: divide(g, multiply(x, subtract(1.0, x))))
 defjvp(logit, lambda t, ans, x: divide(t, multiply(x, subtract(1.0, x))))
+defbatch(logit, elementwise_batch(logit))
 
 
 @primitive
@@ -169,6 +177,7 @@ def softplus(x):
 # in float32 (RELIABILITY H11).
 defvjp(softplus, lambda g, ans, x: multiply(g, expit(x)))
 defjvp(softplus, lambda t, ans, x: multiply(t, expit(x)))
+defbatch(softplus, elementwise_batch(softplus))
 
 
 @primitive
@@ -197,6 +206,7 @@ defjvp(
     lambda t, ans, x, y: multiply(t, log(y)),
     lambda t, ans, x, y: multiply(t, _xlogy_slope_y(x, y)),
 )
+defbatch(xlogy, elementwise_batch(xlogy))
 
 # --- logsumexp ---------------------------------------------------------------------------
 
@@ -241,3 +251,4 @@ def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
 
 defvjp(logsumexp, _logsumexp_vjp)
 defjvp(logsumexp, _logsumexp_jvp)
+defbatch(logsumexp, reduction_batch(logsumexp))

@@ -111,6 +111,10 @@ def _prefix_leaves(spec, arg) -> list:
     if isinstance(spec, (int, type(None))):
         return [spec] * len(flatten(arg)[0])
     if isinstance(spec, dict) and isinstance(arg, dict):
+        if set(spec) != set(arg):
+            raise ValueError(
+                f"vmap axes {spec!r} must have the same keys as the argument ({sorted(arg)})"
+            )
         return [a for k in arg for a in _prefix_leaves(spec[k], arg[k])]
     if isinstance(spec, (tuple, list)) and isinstance(arg, (tuple, list)) and len(spec) == len(arg):
         return [a for s, c in zip(spec, arg) for a in _prefix_leaves(s, c)]
@@ -143,11 +147,10 @@ def vmap(f, in_axes=0, out_axes=0):
             ]
             out = f(*unflatten(treedef, boxed))
         out_leaves, out_tree = flatten(out)
-        oaxes = (
-            [out_axes] * len(out_leaves)
-            if isinstance(out_axes, (int, type(None)))
-            else (flatten(out_axes)[0])
-        )
+        if isinstance(out_axes, (int, type(None))):
+            oaxes = [out_axes] * len(out_leaves)
+        else:
+            oaxes = _prefix_leaves(out_axes, out)
         kind_tensor = any(isinstance(x, Tensor) for x in leaves)
         results = [_finish(level, x, a, size, kind_tensor) for x, a in zip(out_leaves, oaxes)]
         return unflatten(out_tree, results)

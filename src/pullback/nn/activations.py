@@ -1,0 +1,102 @@
+"""Activation functions, written with ``pnp`` so they differentiate to any order.
+
+Each takes an array or Tensor of any shape and returns the same shape and dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np  # noqa: F401 (the doctests use it)
+
+import pullback.numpy as pnp
+
+
+def relu(x):
+    """``max(x, 0)``, with gradient 0 at 0.
+
+    >>> relu(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 2.])
+    """
+    # NOTE: where(x > 0, x, 0), not maximum(x, 0): maximum's gradient at 0 is 1/2.
+    return pnp.where(x > 0, x, 0)
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``, with gradient 0 at both kinks.
+
+    >>> relu6(np.array([-1.0, 3.0, 8.0]))
+    array([0., 3., 6.])
+    """
+    return pnp.where(x > 0, pnp.where(x < 6, x, 6), 0)
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``.
+
+    >>> sigmoid(np.array([0.0]))
+    array([0.5])
+    """
+    return pnp.special.expit(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent.
+
+    >>> tanh(np.array([0.0]))
+    array([0.])
+    """
+    return pnp.tanh(x)
+
+
+def elu(x, alpha: float = 1.0):
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)`` (Clevert et al. 2015).
+
+    >>> elu(np.array([1.0, 0.0]))
+    array([1., 0.])
+    """
+    # NOTE: expm1 of min(x, 0) keeps the unused branch finite, so its zero gradient is not NaN.
+    return pnp.where(x > 0, x, alpha * pnp.expm1(pnp.minimum(x, 0)))
+
+
+def gelu(x, approximate: bool = False):
+    """Gaussian error linear unit ``x * Phi(x)`` (Hendrycks and Gimpel 2016).
+
+    Args:
+        approximate: use the tanh approximation
+            ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` instead of the exact erf form.
+
+    >>> gelu(np.array([0.0, 1.0])).round(4)
+    array([0.    , 0.8413])
+    """
+    if approximate:
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)
+        return 0.5 * x * (1 + pnp.tanh(inner))
+    return 0.5 * x * (1 + pnp.special.erf(x / math.sqrt(2.0)))
+
+
+def softplus(x):
+    """``log(1 + exp(x))``, stable for large ``|x|``.
+
+    >>> softplus(np.array([0.0])).round(4)
+    array([0.6931])
+    """
+    return pnp.special.softplus(x)
+
+
+def log_softmax(x, axis: int = -1):
+    """``x - logsumexp(x)`` along ``axis``: log-probabilities, stable for large logits.
+
+    >>> np.exp(log_softmax(np.array([1000.0, 1000.0])))
+    array([0.5, 0.5])
+    """
+    return x - pnp.special.logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis: int = -1):
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed stably via ``log_softmax``.
+
+    >>> softmax(np.array([0.0, 0.0]))
+    array([0.5, 0.5])
+    """
+    return pnp.exp(log_softmax(x, axis=axis))

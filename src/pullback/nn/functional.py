@@ -1,0 +1,71 @@
+"""Functional forms of the layers with no parameters of their own: dropout and normalisation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import pullback as pb
+import pullback.numpy as pnp
+
+
+def dropout(x, rate: float, key=None):
+    """Zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
+
+    Args:
+        x: array of any shape.
+        rate: drop probability in ``[0, 1)``.
+        key: an ``np.random.Generator`` or int seed; ``None`` draws from ``np.random``'s
+            global state (which ``pb.checkpoint`` restores, so recomputed masks match).
+
+    Raises:
+        ValueError: ``rate`` outside ``[0, 1)``.
+
+    >>> dropout(np.ones(4), 0.5, key=0)
+    array([2., 0., 0., 0.])
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+    if rate == 0.0:
+        return x
+    shape = tuple(x.shape)
+    if key is None:
+        draw = np.random.random_sample(shape)
+    else:
+        rng = key if isinstance(key, np.random.Generator) else np.random.default_rng(key)
+        draw = rng.random(shape)
+    return pnp.where(draw >= rate, x / (1.0 - rate), 0)
+
+
+def normalize(x, axes: tuple, epsilon: float):
+    """``(x - mean) / sqrt(var + epsilon)`` with moments over ``axes``; also the moments.
+
+    >>> y, mean, var = normalize(np.array([[1.0, 3.0]]), (1,), 0.0)
+    >>> y
+    array([[-1.,  1.]])
+    """
+    mean = pnp.mean(x, axis=axes, keepdims=True)
+    var = pnp.mean((x - mean) ** 2, axis=axes, keepdims=True)
+    return (x - mean) / pnp.sqrt(var + epsilon), mean, var
+
+
+def layer_norm(x, scale, offset, axis: int = -1, epsilon: float = 1e-3):
+    """Layer normalisation over ``axis``, then ``* scale + offset`` (Ba et al. 2016).
+
+    >>> layer_norm(np.array([[1.0, 3.0]]), np.ones(2), np.zeros(2), epsilon=0.0)
+    array([[-1.,  1.]])
+    """
+    y, _, _ = normalize(x, (axis,), epsilon)
+    return y * scale + offset
+
+
+def embedding_lookup(table, ids):
+    """Rows ``table[ids]``: shape ``ids.shape + (dim,)``; the gradient scatter-adds into rows.
+
+    >>> embedding_lookup(np.eye(3), np.array([2, 0]))
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    ids = np.asarray(ids.numpy() if isinstance(ids, pb.Tensor) else ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embedding ids must be integers, got dtype {ids.dtype}")
+    return pnp.take(table, ids, axis=0)

@@ -1,0 +1,343 @@
+"""``Module``: the base class of layers and models, a pytree of its parameters.
+
+A Module's pytree children are its attributes that hold differentiable state: trainable
+Variables, float arrays, sub-modules, and lists/tuples/dicts of them, in the insertion order
+of ``__dict__``. Every other attribute is static and travels in the tree's aux data: ints,
+strings, activation functions, the ``training`` flag, and non-trainable Variables (running
+statistics, frozen weights). Static attributes are shared by reference between a model and the
+copies transforms build of it, as Swift's ``@noDerivative`` stored properties are, so a
+BatchNorm updates the same running mean whether it is called directly or inside ``pb.grad``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+import pullback as pb
+
+from . import initializers
+
+# --- pytree registration -------------------------------------------------------------------
+
+
+def _is_param(value) -> bool:
+    """Whether ``value`` is a differentiable leaf: a float array or trainable Variable."""
+    if isinstance(value, pb.Variable):
+        return value.trainable and np.dtype(value.dtype).kind == "f"
+    if isinstance(value, (pb.Tensor, np.ndarray)):
+        return np.dtype(value.dtype).kind == "f"
+    return False
+
+
+def _is_dynamic(value) -> bool:
+    """Whether an attribute value belongs in the pytree children rather than the aux data."""
+    if isinstance(value, Module) or _is_param(value):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_is_dynamic(v) for v in value)
+    if isinstance(value, dict):
+        return any(_is_dynamic(v) for v in value.values())
+    return False
+
+
+def _same_static(a, b) -> bool:
+    """Static values are equal if identical, equal, or arrays of the same shape and dtype."""
+    if a is b:
+        return True
+    if isinstance(a, (pb.Tensor, np.ndarray)) or isinstance(b, (pb.Tensor, np.ndarray)):
+        return type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+class _Static:
+    """The static attributes of one Module, comparable as pytree aux data must be."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple) -> None:
+        self.items = items
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, _Static) or len(self.items) != len(other.items):
+            return False
+        return all(
+            na == nb and _same_static(va, vb) for (na, va), (nb, vb) in zip(self.items, other.items)
+        )
+
+    def __hash__(self) -> int:
+        return hash(tuple(name for name, _ in self.items))
+
+
+def _flatten_module(module: Module):
+    names, children, static = [], [], []
+    for name, value in vars(module).items():
+        if _is_dynamic(value):
+            names.append(name)
+            children.append(value)
+        else:
+            static.append((name, value))
+    return children, (type(module), tuple(names), _Static(tuple(static)))
+
+
+def _unflatten_module(aux, children) -> Module:
+    cls, names, static = aux
+    module = object.__new__(cls)
+    for name, value in static.items:
+        object.__setattr__(module, name, value)
+    for name, value in zip(names, children):
+        object.__setattr__(module, name, value)
+    return module
+
+
+# --- Module --------------------------------------------------------------------------------
+
+
+class Module:
+    """Base class of layers and models: a pytree of its parameters.
+
+    Subclass it, assign parameters (``pb.Variable``s, e.g. from ``add_weight``) and sub-modules
+    (or lists/dicts of them) as attributes in ``__init__``, and define ``__call__``. A class
+    that also defines ``build(input_shape)`` gets it called on its first ``__call__`` (Keras'
+    lazy custom layers). ``pb.grad(loss)(model, x, y)`` returns an instance of the model's class
+    whose Variables are replaced by their gradients.
+
+    >>> import numpy as np, pullback as pb, pullback.numpy as pnp
+    >>> class Scale(pb.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = pb.Variable(np.array([2.0]))
+    ...     def __call__(self, x):
+    ...         return x * self.w
+    >>> g = pb.grad(lambda m, x: pnp.sum(m(x)))(Scale(), np.array([3.0]))
+    >>> type(g).__name__, g.w.numpy()
+    ('Scale', array([3.]))
+    """
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__ and "__call__" in cls.__dict__:
+            cls.__call__ = _building(cls.__dict__["__call__"])
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define __call__")
+
+    # --- parameters ---
+
+    def add_weight(
+        self,
+        name: str,
+        shape,
+        initializer: str | Callable = "glorot_uniform",
+        trainable: bool = True,
+        dtype=np.float32,
+        seed=None,
+    ) -> pb.Variable:
+        """Create a Variable initialised by ``initializer``, set it as attribute ``name``.
+
+        Args:
+            initializer: a name (``"glorot_uniform"``, ``"he_normal"``, ``"zeros"``,
+                ``"ones"``) or a function ``(shape, rng, dtype) -> array``.
+            seed: an int or ``np.random.Generator``; ``None`` draws from ``np.random``.
+
+        >>> import pullback as pb
+        >>> m = pb.nn.Module()
+        >>> m.add_weight("b", (3,), "zeros").shape
+        (3,)
+        """
+        init = initializers.get(initializer)
+        value = init(tuple(shape), seed, dtype)
+        variable = pb.Variable(value, trainable=trainable, name=name)
+        setattr(self, name, variable)
+        return variable
+
+    @property
+    def variables(self) -> list[pb.Variable]:
+        """Every Variable of the module and its sub-modules, trainable or not, in stable order."""
+        return [v for _, v in self.named_variables()]
+
+    @property
+    def trainable_variables(self) -> list[pb.Variable]:
+        """The trainable Variables, in stable order (the order of the pytree leaves).
+
+        >>> import pullback as pb
+        >>> [v.name for v in pb.nn.Dense(2, 3).trainable_variables]
+        ['kernel', 'bias']
+        """
+        return [v for v in self.variables if v.trainable]
+
+    def parameters(self) -> list[pb.Variable]:
+        """The trainable Variables (PyTorch's spelling of ``trainable_variables``).
+
+        >>> import pullback as pb
+        >>> len(pb.nn.Dense(2, 3).parameters())
+        2
+        """
+        return self.trainable_variables
+
+    def named_variables(self, prefix: str = "") -> Iterator[tuple[str, pb.Variable]]:
+        """``(dotted name, Variable)`` pairs: ``"layers.0.kernel"``, in stable order."""
+        for name, value in vars(self).items():
+            yield from _named(value, prefix + name)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every sub-module, depth first."""
+        yield self
+        for value in vars(self).values():
+            for child in _children(value):
+                yield from child.modules()
+
+    # --- modes ---
+
+    def train(self, mode: bool = True) -> Module:
+        """Set the ``training`` flag of this module and every sub-module; returns ``self``."""
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Inference mode (Dropout off, BatchNorm uses running statistics); returns ``self``."""
+        return self.train(False)
+
+    # --- differentiation helpers ---
+
+    def applied_for_backpropagation(self, x) -> tuple[Any, Callable]:
+        """``(y, backprop)`` with ``backprop(dy) -> (dmodel, dx)`` (Swift's name).
+
+        >>> import numpy as np, pullback as pb
+        >>> layer = pb.nn.Dense(2, 1, dtype=np.float64)
+        >>> y, backprop = layer.applied_for_backpropagation(np.ones((4, 2)))
+        >>> dlayer, dx = backprop(np.ones((4, 1)))
+        >>> type(dlayer).__name__, dx.shape
+        ('Dense', (4, 2))
+        """
+        y, back = pb.vjp(_apply, self, x)
+        return y, back
+
+    def discarding_activations(self) -> Checkpointed:
+        """This module wrapped so that its activations are recomputed in the backward pass.
+
+        >>> import numpy as np, pullback as pb
+        >>> pb.nn.Dense(2, 2).discarding_activations()(np.ones((1, 2))).shape
+        (1, 2)
+        """
+        return Checkpointed(self)
+
+    # --- weights on disk ---
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every Variable's value, keyed by dotted name.
+
+        >>> import pullback as pb
+        >>> sorted(pb.nn.Dense(2, 3).state_dict())
+        ['bias', 'kernel']
+        """
+        return {name: np.array(v.numpy()) for name, v in self.named_variables()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Assign the values of ``state`` (from ``state_dict``) to this module's Variables.
+
+        Raises:
+            KeyError: a Variable missing from ``state``, or a key ``state`` has in excess.
+            ValueError: a value of the wrong shape.
+        """
+        named = dict(self.named_variables())
+        missing = sorted(set(named) - set(state))
+        unexpected = sorted(set(state) - set(named))
+        if missing or unexpected:
+            raise KeyError(
+                f"load_state_dict into {type(self).__name__}: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        for name, variable in named.items():
+            variable.assign(state[name])
+
+    def save_weights(self, path) -> None:
+        """Write ``state_dict()`` to ``path`` as an ``.npz`` file (no pickle)."""
+        np.savez(path, **self.state_dict())
+
+    def load_weights(self, path) -> None:
+        """Load weights written by ``save_weights`` (never unpickles)."""
+        with np.load(path, allow_pickle=False) as data:
+            self.load_state_dict({name: data[name] for name in data.files})
+
+    def __repr__(self) -> str:
+        parts = [f"{name}={_describe(value)}" for name, value in vars(self).items()]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+pb.tree.register(Module, _flatten_module, _unflatten_module)
+
+
+def _describe(value) -> str:
+    """A short description of an attribute: shapes for arrays, repr for the rest."""
+    if isinstance(value, (pb.Tensor, np.ndarray)):
+        return f"{type(value).__name__}{tuple(value.shape)}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_describe(v) for v in value) + "]"
+    return getattr(value, "__name__", None) or repr(value)
+
+
+def _apply(module, x):
+    return module(x)
+
+
+def _building(call):
+    """Wrap a ``__call__`` so that it first runs ``build(input_shape)`` once."""
+
+    @functools.wraps(call)
+    def wrapped(self, x, *args, **kwargs):
+        if not getattr(self, "built", False):
+            self.build(tuple(x.shape) if hasattr(x, "shape") else np.shape(x))
+            object.__setattr__(self, "built", True)
+        return call(self, x, *args, **kwargs)
+
+    return wrapped
+
+
+def _named(value, name: str) -> Iterator[tuple[str, pb.Variable]]:
+    if isinstance(value, pb.Variable):
+        yield name, value
+    elif isinstance(value, Module):
+        yield from value.named_variables(name + ".")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _named(item, f"{name}.{i}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _named(item, f"{name}.{key}")
+
+
+def _children(value) -> Iterator[Module]:
+    if isinstance(value, Module):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _children(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _children(item)
+
+
+class Checkpointed(Module):
+    """A module whose activations are recomputed in the backward pass (``pb.checkpoint``).
+
+    Gradients equal the wrapped module's; the forward pass runs again during backpropagation.
+    Build it with ``layer.discarding_activations()``.
+    """
+
+    def __init__(self, module: Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def __call__(self, x):
+        return pb.checkpoint(_apply)(self.module, x)

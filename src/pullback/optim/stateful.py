@@ -1,0 +1,123 @@
+"""Stateful optimisers (Swift and Keras style): thin shells around ``pb.optim``'s pure ones.
+
+``opt.update(model, grads)`` steps a model's trainable Variables in place, with ``grads`` the
+gradient ``pb.grad`` returns (an instance of the model's class);
+``opt.apply_gradients(zip(grads, variables))`` does the same for a list of Variables.
+``opt.learning_rate`` may be changed between steps, or be a schedule of the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+import pullback as pb
+
+from . import transforms
+
+
+def _numpy(x) -> np.ndarray:
+    return x.numpy() if isinstance(x, pb.Tensor) else np.asarray(x)
+
+
+def _is_none(x) -> bool:
+    return x is None
+
+
+class Optimizer:
+    """Base of ``SGD``, ``Adam`` and ``AdamW``: keeps one optimiser state per set of Variables."""
+
+    def __init__(self, learning_rate, make: Callable[..., transforms.GradientTransformation]):
+        self.learning_rate = learning_rate
+        self._transform = make(self._rate)
+        self._states: dict[tuple[int, ...], tuple[list, object]] = {}
+
+    def _rate(self, step: int) -> float:
+        rate = self.learning_rate
+        return rate(step) if callable(rate) else rate
+
+    def update(self, model, grads) -> None:
+        """Step the trainable Variables of ``model`` by ``grads`` (a pytree of its structure).
+
+        Raises:
+            ValueError: ``grads`` does not have the structure of ``model``.
+        """
+        leaves, treedef = pb.tree.flatten(model, is_leaf=_is_none)
+        grad_leaves, grad_def = pb.tree.flatten(grads, is_leaf=_is_none)
+        if grad_def != treedef:
+            raise ValueError(
+                f"{type(self).__name__}.update: grads have structure {grad_def!r}, but the "
+                f"model has {treedef!r}; pass the gradient pb.grad returns for this model"
+            )
+        self.apply_gradients(zip(grad_leaves, leaves))
+
+    def apply_gradients(self, grads_and_vars: Iterable) -> None:
+        """Step each trainable Variable by its gradient; pairs with a ``None`` gradient are
+        skipped, as are values that are not trainable Variables."""
+        pairs = [
+            (g, v)
+            for g, v in grads_and_vars
+            if g is not None and isinstance(v, pb.Variable) and v.trainable
+        ]
+        if not pairs:
+            return
+        variables = [v for _, v in pairs]
+        params = [_numpy(v) for v in variables]
+        key = tuple(id(v) for v in variables)
+        if key not in self._states:
+            self._states[key] = (variables, self._transform.init(params))
+        grads = [_numpy(g) for g, _ in pairs]
+        updates, state = self._transform.update(grads, self._states[key][1], params)
+        self._states[key] = (variables, state)
+        for variable, update in zip(variables, updates):
+            variable.assign_add(update)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum, updating in place.
+
+    >>> import numpy as np, pullback as pb
+    >>> v = pb.Variable(np.array([1.0]))
+    >>> pb.optim.SGD(0.1).apply_gradients([(np.array([2.0]), v)])
+    >>> v.numpy()
+    array([0.8])
+    """
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(learning_rate, lambda lr: transforms.sgd(lr, momentum, nesterov))
+
+
+class Adam(Optimizer):
+    """Adam, updating in place (``torch.optim.Adam``'s formula).
+
+    >>> import numpy as np, pullback as pb
+    >>> v = pb.Variable(np.array([1.0]))
+    >>> pb.optim.Adam(0.1).apply_gradients([(np.array([2.0]), v)])
+    >>> v.numpy().round(6)
+    array([0.9])
+    """
+
+    def __init__(self, learning_rate=1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+        super().__init__(learning_rate, lambda lr: transforms.adam(lr, b1, b2, eps))
+
+
+class AdamW(Optimizer):
+    """Adam with decoupled weight decay, updating in place (``torch.optim.AdamW``'s formula).
+
+    >>> import numpy as np, pullback as pb
+    >>> v = pb.Variable(np.array([1.0]))
+    >>> pb.optim.AdamW(0.1, weight_decay=0.5).apply_gradients([(np.array([2.0]), v)])
+    >>> v.numpy().round(6)
+    array([0.85])
+    """
+
+    def __init__(
+        self,
+        learning_rate=1e-3,
+        b1: float = 0.9,
+        b2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ):
+        super().__init__(learning_rate, lambda lr: transforms.adamw(lr, b1, b2, eps, weight_decay))

@@ -1,0 +1,73 @@
+"""Activations: values against NumPy/SciPy, gradients, stability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pullback as pb
+import pullback.nn
+import pullback.numpy as pnp
+
+X = np.array([-3.0, -0.7, 0.3, 2.0, 7.5])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pb.nn.relu,
+        pb.nn.relu6,
+        pb.nn.sigmoid,
+        pb.nn.tanh,
+        pb.nn.elu,
+        pb.nn.gelu,
+        lambda x: pb.nn.gelu(x, approximate=True),
+        pb.nn.softplus,
+        pb.nn.softmax,
+        pb.nn.log_softmax,
+    ],
+    ids=[
+        "relu",
+        "relu6",
+        "sigmoid",
+        "tanh",
+        "elu",
+        "gelu",
+        "gelu_tanh",
+        "softplus",
+        "softmax",
+        "log_softmax",
+    ],  # fmt: skip
+)
+def test_activation_gradients_match_finite_differences(f):
+    pb.check_grads(lambda x: pnp.sum(f(x) * np.arange(1.0, 6.0)), (X,), order=2)
+
+
+def test_relu_gradient_is_zero_at_zero():
+    assert pb.grad(lambda x: pb.nn.relu(x))(0.0) == 0.0
+
+
+def test_gelu_forms_match_reference_values():
+    special = pytest.importorskip("scipy.special")
+    exact = X * 0.5 * (1 + special.erf(X / np.sqrt(2)))
+    np.testing.assert_allclose(pb.nn.gelu(X), exact)
+    np.testing.assert_allclose(pb.nn.gelu(X, approximate=True), exact, atol=2e-3)
+
+
+def test_elu_gradient_is_finite_for_large_inputs():
+    g = pb.grad(lambda x: pnp.sum(pb.nn.elu(x)))(np.array([800.0, -800.0]))
+    np.testing.assert_allclose(g, [1.0, 0.0])
+
+
+def test_softmax_is_stable_and_sums_to_one_along_axis():
+    x = np.array([[1000.0, 1001.0, 1002.0], [-5.0, 0.0, 5.0]])
+    p = pb.nn.softmax(x, axis=-1)
+    assert np.all(np.isfinite(p))
+    np.testing.assert_allclose(p.sum(-1), 1.0)
+    np.testing.assert_allclose(pb.nn.log_softmax(x)[0], np.log(p[0]))
+
+
+def test_activations_keep_float32():
+    x = X.astype(np.float32)
+    for f in (pb.nn.relu, pb.nn.sigmoid, pb.nn.gelu, pb.nn.softmax, pb.nn.elu):
+        assert f(x).dtype == np.float32, f

@@ -1,0 +1,121 @@
+"""Layers: gradients in float64, modes, shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pullback as pb
+import pullback.nn
+import pullback.numpy as pnp
+
+F64 = np.float64
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(4, 3))
+
+
+def _sum_sq(model, x):
+    return pnp.sum(model(x) ** 2)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        pb.nn.Dense(3, 2, activation="sigmoid", dtype=F64, seed=0),
+        pb.nn.Dense(3, 2, use_bias=False, dtype=F64, seed=0),
+    ],
+    ids=["dense", "dense_no_bias"],
+)
+def test_layer_gradients_match_finite_differences(layer):
+    pb.check_grads(_sum_sq, (layer, X), order=2)
+
+
+@pytest.mark.parametrize(
+    "layer", [pb.nn.LayerNorm(3, dtype=F64), pb.nn.BatchNorm(3, dtype=F64)], ids=["layer", "batch"]
+)
+def test_normalisation_gradients_match_finite_differences(layer):
+    pb.check_grads(_sum_sq, (layer, X), order=2)
+
+
+def test_dense_computes_affine_map_with_activation():
+    layer = pb.nn.Dense(3, 2, activation=pb.nn.relu, dtype=F64, seed=0)
+    want = np.maximum(X @ layer.kernel.numpy() + layer.bias.numpy(), 0)
+    np.testing.assert_allclose(layer(X).numpy(), want)
+
+
+def test_dense_defaults_to_float32_parameters():
+    layer = pb.nn.Dense(3, 2)
+    assert layer.kernel.dtype == np.float32
+    assert layer(X.astype(np.float32)).dtype == np.float32
+
+
+def test_dense_rejects_unknown_activation_name():
+    with pytest.raises(ValueError, match="unknown activation"):
+        pb.nn.Dense(2, 2, activation="swishy")
+
+
+def test_flatten_and_sequential_on_nhwc_images():
+    model = pb.nn.Sequential(pb.nn.Flatten(), pb.nn.Dense(2 * 2 * 3, 5, dtype=F64, seed=0))
+    assert model(np.ones((7, 2, 2, 3))).shape == (7, 5)
+
+
+def test_dropout_scales_kept_units_in_training_and_is_identity_in_eval():
+    np.random.seed(0)
+    layer = pb.nn.Dropout(0.25)
+    y = layer(np.ones((1000,)))
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], 1 / 0.75)
+    assert 0.65 < kept.mean() < 0.85
+    np.testing.assert_array_equal(layer.eval()(np.ones(5)), np.ones(5))
+
+
+def test_dropout_gradient_uses_the_forward_mask():
+    np.random.seed(3)
+    g = pb.grad(lambda x: pnp.sum(pb.nn.Dropout(0.5)(x)))(np.ones(50))
+    np.random.seed(3)
+    mask = pb.nn.Dropout(0.5)(np.ones(50)) != 0
+    np.testing.assert_array_equal(g, np.where(mask, 2.0, 0.0))
+
+
+def test_dropout_rejects_rate_of_one():
+    with pytest.raises(ValueError, match="rate"):
+        pb.nn.Dropout(1.0)
+
+
+def test_batch_norm_training_normalises_and_updates_running_stats_inside_grad():
+    bn = pb.nn.BatchNorm(3, momentum=0.9, dtype=F64)
+    x = RNG.normal(loc=5.0, size=(64, 3))
+    pb.grad(_sum_sq)(bn, x)
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.1 * x.mean(0))
+    np.testing.assert_allclose(bn.running_var.numpy(), 0.9 + 0.1 * x.var(0))
+    y = bn(x).numpy()
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-12)
+
+
+def test_batch_norm_eval_uses_running_stats_on_nhwc():
+    bn = pb.nn.BatchNorm(2, dtype=F64).eval()
+    bn.running_mean.assign(np.array([1.0, 2.0]))
+    bn.running_var.assign(np.array([4.0, 9.0]))
+    x = np.ones((2, 3, 3, 2))
+    want = (x - [1.0, 2.0]) / np.sqrt(np.array([4.0, 9.0]) + 1e-3)
+    np.testing.assert_allclose(bn(x).numpy(), want)
+    assert bn.running_mean.numpy().tolist() == [1.0, 2.0]
+
+
+def test_embedding_gradient_scatter_adds_repeated_ids():
+    emb = pb.nn.Embedding(5, 2, dtype=F64, seed=0)
+    ids = np.array([[1, 1], [3, 1]])
+    g = pb.grad(lambda m: pnp.sum(m(ids)))(emb)
+    want = np.zeros((5, 2))
+    want[1], want[3] = 3.0, 1.0
+    np.testing.assert_array_equal(g.embeddings.numpy(), want)
+
+
+def test_embedding_gradient_matches_finite_differences():
+    ids = np.array([0, 2, 2])
+    pb.check_grads(lambda m: pnp.sum(m(ids) ** 3), (pb.nn.Embedding(3, 2, dtype=F64, seed=0),))
+
+
+def test_embedding_rejects_float_ids():
+    with pytest.raises(TypeError, match="integers"):
+        pb.nn.Embedding(5, 2)(np.array([1.0]))
