@@ -18,6 +18,9 @@ from ._core.primitive import primitive as primitive
 from ._core.tensor import Tensor as Tensor
 from ._core.tensor import tensor as tensor
 from .check import check_grads as check_grads
+from .graph.io import FormatError as FormatError
+from .graph.io import load as load
+from .graph.io import save as save
 from .graph.ir import Graph as Graph
 from .graph.jit import jit as jit
 from .graph.trace import trace as trace
