@@ -41,6 +41,12 @@ from .transforms.custom import with_derivative as with_derivative
 from .transforms.custom import without_derivative as without_derivative
 from .transforms.debug import debug_nans as debug_nans
 from .transforms.forward import jvp as jvp
+from .transforms.jacobians import batch_jacobian as batch_jacobian
+from .transforms.jacobians import hessian as hessian
+from .transforms.jacobians import hvp as hvp
+from .transforms.jacobians import jacfwd as jacfwd
+from .transforms.jacobians import jacobian as jacobian
+from .transforms.jacobians import jacrev as jacrev
 from .transforms.reverse import grad as grad
 from .transforms.reverse import pullback as pullback
 from .transforms.reverse import value_and_grad as value_and_grad

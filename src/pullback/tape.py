@@ -13,7 +13,10 @@ import numpy as np
 
 from ._core.tensor import Tensor, dtype_of, shape_of
 from ._core.tree import flatten, unflatten
+from .ops.index import getitem
+from .ops.shape import reshape
 from .transforms._args import restore
+from .transforms.batching import vmap
 from .transforms.forward import ForwardLevel
 from .transforms.reverse import ReverseLevel, leaf_node
 
@@ -268,33 +271,48 @@ class GradientTape:
         return unflatten(src_tree, grads)
 
     def jacobian(self, target, sources, unconnected_gradients="none"):
-        """The Jacobian of ``target`` w.r.t. each source: shape ``target.shape + source.shape``."""
+        """The Jacobian of ``target`` w.r.t. each source: shape ``target.shape + source.shape``.
+
+        One backward pass over the recorded tape, vectorised with ``pb.vmap`` over the one-hot
+        seeds (the rows of an identity), instead of one pass per entry of ``target``. Custom
+        gradients on the tape are therefore called on a batch of cotangents, as under
+        ``pb.jacrev``: they must be written with pullback ops.
+        """
         _check_unconnected(unconnected_gradients)
         level = self._start("jacobian")
         src_leaves, src_tree = flatten(sources)
         nodes = [self._source_node(level, x) for x in src_leaves]
         rows = _jacobian_rows(level, target, nodes)
         out = []
-        for k, x in enumerate(src_leaves):
-            if rows is None or all(r[k] is None for r in rows):
+        for x, row in zip(src_leaves, rows):
+            if row is None:
                 out.append(_result(None, x, unconnected_gradients, shape_of(target)))
-                continue
-            stacked = np.stack([_dense(r[k], x) for r in rows])
-            out.append(Tensor(stacked.reshape(shape_of(target) + shape_of(x))))
+            else:
+                out.append(_result(reshape(row, shape_of(target) + shape_of(x)), x, "none"))
         if not self.persistent:
             level.tape = []
         return unflatten(src_tree, out)
 
     def batch_jacobian(self, target, source, unconnected_gradients="none"):
         """Per-example Jacobian for ``target (B, *out)`` and ``source (B, *in)``: shape
-        ``(B, *out, *in)``; assumes example b of the target depends only on example b."""
+        ``(B, *out, *in)``, the diagonal ``(b, b)`` blocks of ``jacobian(target, source)``.
+
+        It is meant for targets whose example b depends only on example b of the source. The
+        tape holds only the recorded graph, so the blocks are read off the full Jacobian (one
+        vectorised pass over ``B * prod(out)`` seeds); ``pb.batch_jacobian`` re-runs the
+        function per example instead and never computes the off-diagonal blocks.
+        """
         full = self.jacobian(target, source, unconnected_gradients)
         if full is None:
             return None
         b = shape_of(target)[0]
-        full = np.asarray(full._raw).reshape(b, -1, b, int(np.prod(shape_of(source)[1:])))
-        diag = full[np.arange(b), :, np.arange(b), :]
-        return Tensor(diag.reshape(shape_of(target) + shape_of(source)[1:]))
+        n_out = int(np.prod(shape_of(target)[1:], dtype=np.int64))
+        n_in = int(np.prod(shape_of(source)[1:], dtype=np.int64))
+        diag = getitem(
+            reshape(full, (b, n_out, b, n_in)),
+            index=(np.arange(b), slice(None), np.arange(b), slice(None)),
+        )
+        return reshape(diag, shape_of(target) + shape_of(source)[1:])
 
 
 def _check_unconnected(mode: str) -> None:
@@ -325,27 +343,23 @@ def _seeds(level, target, output_gradients) -> dict:
     return seeds
 
 
-def _jacobian_rows(level, target, nodes):
+def _jacobian_rows(level, target, nodes) -> list:
+    """For each node, the cotangents of the one-hot seeds of ``target`` (one per entry, all in
+    one ``vmap``-ed backward pass) stacked on a leading axis; ``None`` if unconnected."""
     from .transforms.reverse import _own_node
 
     node = _own_node(level, target)
-    if node is None:
-        return None
-    size = int(np.prod(shape_of(target)))
-    rows = []
     wanted = [n for n in nodes if n is not None]
-    for i in range(size):
-        seed = np.zeros(size, dtype_of(target))
-        seed[i] = 1.0
-        found = level.backward({node: seed.reshape(shape_of(target))}, wanted, True)
-        rows.append([found.get(n) if n is not None else None for n in nodes])
-    return rows
+    size = int(np.prod(shape_of(target), dtype=np.int64))
+    if node is None or not wanted or size == 0:
+        return [None] * len(nodes)
+    seeds = np.eye(size, dtype=dtype_of(target)).reshape((size,) + shape_of(target))
 
+    def pull(seed):
+        found = level.backward({node: seed}, wanted, True)
+        return [found.get(n) if n is not None else None for n in nodes]
 
-def _dense(g, x):
-    if g is None:
-        return np.zeros(shape_of(x), dtype_of(x))
-    return np.asarray(g._raw if isinstance(g, Tensor) else g)
+    return vmap(pull)(seeds)
 
 
 def _result(g, x, unconnected: str, lead=()):

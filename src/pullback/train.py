@@ -116,16 +116,18 @@ def train(config: Config, log=print) -> dict:
         )
     history["seconds"] = time.perf_counter() - started
     history["final_test_accuracy"] = history["test_accuracy"][-1] if config.epochs else None
-    _save(model, history, config, log)
+    _save(model, x_test[:1], history, config, log)
     return history
 
 
-def _save(model, history: dict, config: Config, log) -> None:
+def _save(model, example, history: dict, config: Config, log) -> None:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     model.save_weights(out / "model.npz")
+    # The whole model (architecture and weights) as a graph: pb.load needs none of this code.
+    pb.save(out / "model.pullback", model.eval(), example)
     (out / "history.json").write_text(json.dumps({**history, "config": config.__dict__}, indent=2))
-    saved = [str(out / "model.npz"), str(out / "history.json")]
+    saved = [str(out / p) for p in ("model.npz", "model.pullback", "history.json")]
     if _plot(history, out / "curves.png"):
         saved.append(str(out / "curves.png"))
     else:

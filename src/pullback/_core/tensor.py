@@ -104,8 +104,15 @@ class Tensor:
 
     def _check_untracked(self, what: str) -> None:
         level = tracking_level(self)
-        if level is not None:
-            raise TypeError(_TRACKED_CONVERSION.format(what=what, level=_level_name(level)))
+        if level is None:
+            return
+        if self._raw.shape != self._shape:
+            raise TypeError(
+                f"{what} of a Tensor that pb.vmap is batching would take the whole batch, not "
+                f"this example's value. Keep the computation in pullback.numpy (pnp) / np.* "
+                f"calls on the Tensor."
+            )
+        raise TypeError(_TRACKED_CONVERSION.format(what=what, level=_level_name(level)))
 
     def __array__(self, dtype=None, copy=None):
         self._check_untracked("Converting to a NumPy array (np.asarray)")

@@ -321,7 +321,12 @@ _PARAM_TYPES = {
     "axis2": (_is_int, "an int"),
     "n": (_is_int, "an int"),
     "decimals": (_is_int, "an int"),
-    "size": (_is_int, "an int"),
+    # NOTE: rules are by parameter name across primitives: scatter_add_along's size is an int,
+    # the pooling ops' a window (a tuple of ints).
+    "size": (lambda v: _is_int(v) or _is_int_tuple(v), "an int or a tuple of ints"),
+    "strides": (_is_int_tuple, "a tuple of ints"),
+    "dilation": (_is_int_tuple, "a tuple of ints"),
+    "padding": (_is_pad_width, "nested tuples of ints"),
     "pad_width": (_is_pad_width, "an int or nested tuples of ints"),
     "constant_values": (_is_number, "a number"),
     "rcond": (_is_number, "a number"),

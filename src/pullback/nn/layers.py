@@ -92,6 +92,8 @@ class Sequential(Module):
 
     def __init__(self, *layers: Callable) -> None:
         super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])  # Sequential([a, b]) as in Keras
         self.layers = list(layers)
 
     def __call__(self, x):

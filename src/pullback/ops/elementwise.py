@@ -982,6 +982,15 @@ logical_xor = _no_derivative(np.logical_xor)
 # --- batching: every primitive above is elementwise with NumPy broadcasting ----------------
 
 
+def _astype_batch(args, dims):
+    # NOTE: dtype is an argument, not an operand: the batch axis is x's own, unmoved.
+    (x, dtype), (d, _) = args, dims
+    return astype(x, dtype), d
+
+
+defbatch(astype, _astype_batch)
+
+
 def _batch_all_elementwise() -> None:
     # Every primitive defined here, including the comparisons whose implementation is a ufunc.
     for value in list(globals().values()):
