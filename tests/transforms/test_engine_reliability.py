@@ -170,3 +170,36 @@ def test_fifth_derivative_of_sin():
     for _ in range(5):
         f = pb.grad(f)
     assert f(0.4) == pytest.approx(np.cos(0.4), abs=1e-12)
+
+
+def test_custom_gradient_closing_over_its_output_does_not_leak():
+    refs = []
+
+    @pb.custom_gradient
+    def f(x):
+        y = pnp.exp(x)
+        refs.append(weakref.ref(y))
+        return y, lambda g: g * y
+
+    pb.grad(lambda x: pnp.sum(f(x)))(np.ones(3))
+    gc.collect()
+    assert refs[0]() is None
+
+
+def test_grad_inside_a_custom_backward_is_reentrant():
+    @pb.custom_vjp
+    def f(x):
+        return pnp.sin(x)
+
+    f.defvjp(lambda x: (pnp.sin(x), x), lambda x, g: (g * pb.grad(pnp.sin)(x),))
+    assert pb.grad(f)(0.3) == pytest.approx(np.cos(0.3), rel=1e-15)
+    assert pb.grad(pb.grad(f))(0.3) == pytest.approx(-np.sin(0.3), rel=1e-14)
+
+
+def test_jit_and_checkpoint_leave_their_inputs_untouched():
+    x = np.linspace(0, 1, 5)
+    before = x.copy()
+    pb.jit(lambda x: pnp.sum(pnp.sin(x)))(x)
+    pb.grad(lambda x: pnp.sum(pb.checkpoint(pnp.exp)(x)))(x)
+    pb.grad(pb.jit(lambda x: pnp.sum(x * x)))(x)
+    assert np.array_equal(x, before) and x.flags.writeable
