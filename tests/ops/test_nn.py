@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import pullback as pb
+import pullback.numpy as pnp
 from pullback.ops import nn as ops
 
 from .harness import OpCase, case_ids, run_case
@@ -104,8 +105,7 @@ def _direct_conv(x, w, strides, padding, dilation):
     """The textbook sum over output pixels and taps, for reference."""
     (top, bottom), (left, right) = padding
     xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    n, _, _, cout = _out_shape(x.shape, w.shape, strides, padding, dilation)
-    oh, ow = _out_shape(x.shape, w.shape, strides, padding, dilation)[1:3]
+    n, oh, ow, cout = _out_shape(x.shape, w.shape, strides, padding, dilation)
     out = np.zeros((n, oh, ow, cout))
     for p in range(oh):
         for q in range(ow):
@@ -227,6 +227,15 @@ def test_max_pool_tie_in_one_window_is_split_like_max(pool):
     np.testing.assert_array_equal(pb.grad(first)(x).ravel(), [0.0, 0.5, 0.5, 0.0])
 
 
+def test_max_pool_gradient_equals_max_over_tiles_with_many_ties():
+    x = np.random.default_rng(7).integers(0, 3, (2, 6, 6, 2)).astype(float)
+    pooled = lambda x: ops.max_pool(x, size=(2, 2), strides=(2, 2), padding=NO_PAD)
+    tiles = lambda x: pnp.max(pnp.reshape(x, (2, 3, 2, 3, 2, 2)), axis=(2, 4))
+    u = np.random.default_rng(8).standard_normal((2, 3, 3, 2))
+    np.testing.assert_array_equal(pooled(x), tiles(x))
+    np.testing.assert_allclose(pb.vjp(pooled, x)[1](u)[0], pb.vjp(tiles, x)[1](u)[0], rtol=1e-15)
+
+
 def test_max_pool_padding_never_wins():
     x = -np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     out = ops.max_pool(x, size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1)))
@@ -237,3 +246,80 @@ def test_avg_pool_does_not_count_padding():
     x = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     out = ops.avg_pool(x, size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1)))
     np.testing.assert_array_equal(out.ravel(), [3.0, 4.5, 7.5, 9.0])
+
+
+# --- batching ----------------------------------------------------------------------------
+
+GEO = {"strides": (2, 1), "padding": ((1, 1), (0, 1)), "dilation": (1, 2)}
+POOL_GEO = {"size": (3, 2), "strides": (2, 1), "padding": ((1, 1), (0, 1))}
+X_SHAPE, W_SHAPE = (2, 6, 5, 2), (3, 2, 2, 3)
+Y_SHAPE = _out_shape(X_SHAPE, W_SHAPE, GEO["strides"], GEO["padding"], GEO["dilation"])
+POOLED = ops.max_pool(np.zeros(X_SHAPE), **POOL_GEO).shape
+
+# (name, op of the unbatched arguments, their shapes); every op of this module.
+BATCHED_OPS = [
+    ("conv2d", lambda x, w: ops.conv2d(x, w, **GEO), [X_SHAPE, W_SHAPE]),
+    (
+        "conv2d_input_grad",
+        lambda g, w: ops.conv2d_input_grad(g, w, x_shape=X_SHAPE, **GEO),
+        [Y_SHAPE, W_SHAPE],
+    ),
+    (
+        "conv2d_filter_grad",
+        lambda x, g: ops.conv2d_filter_grad(x, g, w_shape=W_SHAPE, **GEO),
+        [X_SHAPE, Y_SHAPE],
+    ),
+    ("sum_pool", lambda x: ops.sum_pool(x, **POOL_GEO), [X_SHAPE]),
+    (
+        "sum_pool_transpose",
+        lambda g: ops.sum_pool_transpose(g, x_shape=X_SHAPE, **POOL_GEO),
+        [POOLED],
+    ),
+    ("max_pool", lambda x: ops.max_pool(x, **POOL_GEO), [X_SHAPE]),
+    (
+        "max_pool_gather",
+        lambda t, x: ops.max_pool_gather(t, x, ops.max_pool(x, **POOL_GEO), **POOL_GEO),
+        [X_SHAPE, X_SHAPE],
+    ),
+    (
+        "max_pool_scatter",
+        lambda g, x: ops.max_pool_scatter(g, x, ops.max_pool(x, **POOL_GEO), **POOL_GEO),
+        [POOLED, X_SHAPE],
+    ),
+]
+BATCHED_CASES = [
+    (name, op, shapes, axes)
+    for name, op, shapes in BATCHED_OPS
+    for axes in ([(0,), (2,)] if len(shapes) == 1 else [(0, None), (None, 3), (1, 0)])
+]
+
+
+@pytest.mark.filterwarnings("error:vmap")
+@pytest.mark.parametrize(
+    "name, op, shapes, in_axes", BATCHED_CASES, ids=[f"{c[0]}-{c[3]}" for c in BATCHED_CASES]
+)
+def test_vmap_matches_a_loop(name, op, shapes, in_axes):
+    rng = np.random.default_rng(5)
+    size = 3
+    args = [
+        distinct(rng, s) if a is None else np.moveaxis(distinct(rng, (size,) + s), 0, a)
+        for s, a in zip(shapes, in_axes)
+    ]
+    expected = np.stack(
+        [
+            op(*[x if a is None else np.take(x, b, axis=a) for x, a in zip(args, in_axes)])
+            for b in range(size)
+        ]
+    )
+    np.testing.assert_allclose(pb.vmap(op, in_axes=in_axes)(*args), expected, rtol=1e-12)
+
+
+def test_vmap_of_grad_of_conv_and_pool():
+    rng = np.random.default_rng(6)
+    w = rng.standard_normal(W_SHAPE)
+    xs = distinct(rng, (3,) + X_SHAPE)
+    f = lambda x, w: ops.max_pool(ops.conv2d(x, w, **GEO), **POOL_GEO).sum()
+    per_example = pb.vmap(pb.grad(f, argnums=(0, 1)), in_axes=(0, None))(xs, w)
+    loop = [pb.grad(f, argnums=(0, 1))(x, w) for x in xs]
+    np.testing.assert_allclose(per_example[0], np.stack([g[0] for g in loop]), rtol=1e-12)
+    np.testing.assert_allclose(per_example[1], np.stack([g[1] for g in loop]), rtol=1e-12)

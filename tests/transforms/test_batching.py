@@ -209,12 +209,6 @@ def test_vmap_of_grad_needs_no_fallback(f, strict_rules):
     pb.vmap(pb.grad(f))(POINTS)
 
 
-@pytest.mark.xfail(
-    reason="ops/elementwise.py gives no batching rule to its ufunc primitives (equal, greater, "
-    "isnan ...): _batch_all_elementwise skips impls whose __module__ is 'numpy'",
-    raises=UserWarning,
-    strict=False,
-)
 def test_vmap_of_grad_of_extrema_needs_no_fallback(strict_rules):
     pb.vmap(pb.grad(_extrema))(POINTS)
 
@@ -247,11 +241,6 @@ def test_out_axes_none_for_an_output_that_does_not_depend_on_the_batch():
     _assert_close(pb.vmap(lambda x: c, out_axes=None)(np.ones(2)), c)
 
 
-@pytest.mark.xfail(
-    reason="engine: vmap flattens out_axes with pb.tree.flatten, which drops None leaves",
-    raises=ValueError,
-    strict=False,
-)
 def test_out_axes_pytree_with_none_for_an_unbatched_output():
     c = np.ones(4)
     x, const = pb.vmap(lambda x: (x, c), out_axes=(0, None))(np.ones(2))
@@ -288,11 +277,6 @@ def test_in_axes_that_is_not_a_prefix_raises():
         pb.vmap(lambda p: p[0], in_axes=([0, 0],))((np.ones(2),))
 
 
-@pytest.mark.xfail(
-    reason="engine: _prefix_leaves reads spec[k] for each key of the argument (KeyError) and "
-    "ignores keys of the spec that the argument lacks",
-    strict=False,
-)
 @pytest.mark.parametrize("spec", [{"b": 0}, {"a": 0, "b": 0}], ids=["missing key", "extra key"])
 def test_in_axes_dict_with_other_keys_raises(spec):
     with pytest.raises(ValueError, match="not a prefix"):

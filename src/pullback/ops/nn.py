@@ -20,9 +20,12 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._core.primitive import defjvp, defvjp, primitive
+from .._core.primitive import bind, defbatch, defjvp, defvjp, primitive
 from .._core.tensor import dtype_of, shape_of
-from .elementwise import divide
+from ._batch import move_axis, move_to_front
+from .elementwise import divide, multiply
+from .linalg import diagonal
+from .shape import reshape
 
 # --- window geometry (NumPy on raw arrays) -----------------------------------------------
 
@@ -68,6 +71,41 @@ def _im2col(x: np.ndarray, size, strides, padding, dilation) -> np.ndarray:
     """The windows of ``x`` as a matrix ``(n * oh * ow, kh * kw * c)`` (one copy)."""
     win = _windows(_pad_raw(x, padding, 0.0), size, strides, dilation)
     return win.reshape(math.prod(win.shape[:3]), math.prod(win.shape[3:]))
+
+
+# --- batching (vmap): the vmap axis is folded into an axis of the op ------------------------
+
+
+def _batch_size(args, dims) -> int:
+    return next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+
+
+def _merge(a, bdim, axis: int, size: int | None = None):
+    """``a`` with its batch axis ``bdim`` merged into its axis ``axis`` (batch-major); an
+    unbatched ``a`` is broadcast to ``size`` first."""
+    a = move_axis(move_to_front(a, bdim, size), 0, axis)
+    s = shape_of(a)
+    return reshape(a, s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2 :])
+
+
+def _split(a, axis: int, size: int):
+    """The inverse of ``_merge``: axis ``axis`` of ``a`` split into ``(size, rest)``."""
+    s = shape_of(a)
+    return reshape(a, s[:axis] + (size, s[axis] // size) + s[axis + 1 :])
+
+
+def _batched_shape(shape, axis: int, size: int) -> tuple:
+    return tuple(size * n if i == axis else n for i, n in enumerate(shape))
+
+
+def _block_diagonal(w, bdim, size: int):
+    """A batch of kernels ``(kh, kw, cin, cout)`` as one ``(kh, kw, B cin, B cout)`` kernel that
+    maps each batch member's channels to its own outputs (a grouped convolution)."""
+    w = move_axis(move_to_front(w, bdim), 0, 2)
+    kh, kw, _, cin, cout = shape_of(w)
+    eye = np.eye(size, dtype=dtype_of(w)).reshape(1, 1, size, 1, size, 1)
+    blocks = multiply(reshape(w, (kh, kw, size, cin, 1, cout)), eye)
+    return reshape(blocks, (kh, kw, size * cin, size * cout))
 
 
 # --- convolution -------------------------------------------------------------------------
@@ -164,6 +202,61 @@ defjvp(
     lambda t, ans, x, g, **params: conv2d_filter_grad(t, g, **params),
     lambda t, ans, x, g, **params: conv2d_filter_grad(x, t, **params),
 )
+
+
+# NOTE: with a batched kernel the vmap axis joins the channels: free when only one argument is
+# batched, a block-diagonal (B times larger) kernel when both are.
+def _conv2d_batch(args, dims, **geometry):
+    (x, w), (dx, dw) = args, dims
+    size = _batch_size(args, dims)
+    if dw is None:
+        return _split(conv2d(_merge(x, dx, 0), w, **geometry), 0, size), 0
+    if dx is None:
+        return _split(conv2d(x, _merge(w, dw, 3), **geometry), 3, size), 3
+    out = conv2d(_merge(x, dx, 3), _block_diagonal(w, dw, size), **geometry)
+    return _split(out, 3, size), 3
+
+
+def _conv2d_input_grad_batch(args, dims, *, x_shape, **geometry):
+    (g, w), (dg, dw) = args, dims
+    size = _batch_size(args, dims)
+    if dw is None:
+        out = conv2d_input_grad(
+            _merge(g, dg, 0), w, x_shape=_batched_shape(x_shape, 0, size), **geometry
+        )
+        return _split(out, 0, size), 0
+    channels = _batched_shape(x_shape, 3, size)
+    if dg is None:
+        out = conv2d_input_grad(g, _merge(w, dw, 2), x_shape=channels, **geometry)
+    else:
+        w = _block_diagonal(w, dw, size)
+        out = conv2d_input_grad(_merge(g, dg, 3), w, x_shape=channels, **geometry)
+    return _split(out, 3, size), 3
+
+
+def _conv2d_filter_grad_batch(args, dims, *, w_shape, **geometry):
+    (x, g), (dx, dg) = args, dims
+    size = _batch_size(args, dims)
+    if dg is None:
+        shape = _batched_shape(w_shape, 2, size)
+        return _split(
+            conv2d_filter_grad(_merge(x, dx, 3), g, w_shape=shape, **geometry), 2, size
+        ), 2
+    if dx is None:
+        shape = _batched_shape(w_shape, 3, size)
+        return _split(
+            conv2d_filter_grad(x, _merge(g, dg, 3), w_shape=shape, **geometry), 3, size
+        ), 3
+    kh, kw, cin, cout = w_shape
+    shape = (kh, kw, size * cin, size * cout)
+    full = conv2d_filter_grad(_merge(x, dx, 3), _merge(g, dg, 3), w_shape=shape, **geometry)
+    blocks = reshape(full, (kh, kw, size, cin, size, cout))
+    return diagonal(blocks, offset=0, axis1=2, axis2=4), 4
+
+
+defbatch(conv2d, _conv2d_batch)
+defbatch(conv2d_input_grad, _conv2d_input_grad_batch)
+defbatch(conv2d_filter_grad, _conv2d_filter_grad_batch)
 
 # --- pooling -----------------------------------------------------------------------------
 #
@@ -323,6 +416,24 @@ defjvp(
     None,
     None,
 )
+
+
+def _image_batch(prim):
+    """The batching rule of an op whose every argument leads with the image batch axis: the vmap
+    axis is folded into it (unbatched arguments are broadcast)."""
+
+    def rule(args, dims, **params):
+        size = _batch_size(args, dims)
+        folded = [_merge(a, d, 0, size) for a, d in zip(args, dims)]
+        if "x_shape" in params:
+            params = {**params, "x_shape": _batched_shape(params["x_shape"], 0, size)}
+        return _split(bind(prim, *folded, **params), 0, size), 0
+
+    return rule
+
+
+for _pool_op in (sum_pool, sum_pool_transpose, max_pool, max_pool_gather, max_pool_scatter):
+    defbatch(_pool_op, _image_batch(_pool_op))
 
 
 def _window_counts(x_shape, size, strides, padding) -> np.ndarray:

@@ -113,7 +113,8 @@ def _prefix_leaves(spec, arg) -> list:
     if isinstance(spec, dict) and isinstance(arg, dict):
         if set(spec) != set(arg):
             raise ValueError(
-                f"vmap axes {spec!r} must have the same keys as the argument ({sorted(arg)})"
+                f"vmap axes {spec!r} is not a prefix of the argument's structure: the keys "
+                f"differ from the argument's {sorted(arg)}"
             )
         return [a for k in arg for a in _prefix_leaves(spec[k], arg[k])]
     if isinstance(spec, (tuple, list)) and isinstance(arg, (tuple, list)) and len(spec) == len(arg):
