@@ -127,9 +127,13 @@ def _check_derivatives(f, leaves, treedef, order, modes, eps, rtol, atol, rng, l
     if "rev" in modes:
         primals = unflatten(treedef, leaves)
         out_leaves, out_tree = flatten(f(*primals))
-        u = unflatten(out_tree, [rng.standard_normal(np.shape(x)) for x in out_leaves])
+        u = [rng.standard_normal(np.shape(x)) for x in out_leaves]
 
-        def vf(*xs):
-            return vjp(f, *xs)[1](u)
+        # NOTE: the cotangent is an input too, so the VJP rules' own derivatives with respect
+        # to their cotangent are checked, not only those with respect to the primals.
+        def vf(*xs_and_u):
+            *xs, cotangent = xs_and_u
+            return vjp(f, *xs)[1](unflatten(out_tree, cotangent))
 
-        _check_order(vf, leaves, treedef, order - 1, modes, eps, rtol, atol, rng, level + 1)
+        ext_leaves, ext_tree = flatten((*primals, u))
+        _check_order(vf, ext_leaves, ext_tree, order - 1, modes, eps, rtol, atol, rng, level + 1)
