@@ -55,6 +55,22 @@ class Level:
     def process(self, prim, args, params):
         raise NotImplementedError
 
+    def unwrap(self, args) -> tuple[list, list]:
+        """``(values, own)``: each argument one level down, and the argument itself where
+        this level tracks it (``None`` elsewhere), for reading the level's own field."""
+        from .tensor import Tensor
+
+        values = []
+        own = []
+        for a in args:
+            if isinstance(a, Tensor) and a._level is self:
+                values.append(a._primal)
+                own.append(a)
+            else:
+                values.append(a)
+                own.append(None)
+        return values, own
+
     def __repr__(self) -> str:
         state = "live" if self.alive else "finished"
         return f"<{type(self).__name__} {self.id} {state}>"

@@ -45,15 +45,8 @@ class TraceLevel(Level):
         return t
 
     def process(self, prim, args, params):
-        primals = []
-        inputs = []
-        for a in args:
-            if isinstance(a, Tensor) and a._level is self:
-                primals.append(a._primal)
-                inputs.append(a._node)
-            else:
-                primals.append(a)
-                inputs.append(Const(_constant(a)))
+        primals, own = self.unwrap(args)
+        inputs = [Const(_constant(a)) if t is None else t._node for a, t in zip(args, own)]
         ans = bind(prim, *primals, **params)
         outs = [self.new_var(a) for a in (ans if prim.multiple_results else (ans,))]
         examples = [np.asarray(_constant(p)) for p in primals] if prim.fwd is not None else None

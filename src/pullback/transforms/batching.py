@@ -45,15 +45,8 @@ class BatchLevel(Level):
         return t
 
     def process(self, prim, args, params):
-        vals = []
-        dims = []
-        for a in args:
-            if isinstance(a, Tensor) and a._level is self:
-                vals.append(a._primal)
-                dims.append(a._bdim)
-            else:
-                vals.append(a)
-                dims.append(None)
+        vals, own = self.unwrap(args)
+        dims = [None if t is None else t._bdim for t in own]
         rule = prim.batch
         if rule is None:
             out, out_dims = _loop(prim, vals, dims, params, self.size)

@@ -94,7 +94,32 @@ def _impl(*arrays, spec):
 # --- custom_vjp ----------------------------------------------------------------------------
 
 
-class custom_vjp:
+class _CustomFunction:
+    """What ``custom_vjp`` and ``custom_jvp`` share: the wrapped function, its static
+    arguments, and calling the special primitive once a rule is set."""
+
+    _kind = ""
+    _how = ""
+
+    def __init__(self, fun, nondiff_argnums=()) -> None:
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.prim: Primitive | None = None
+
+    def __call__(self, *args):
+        if self.prim is None:
+            raise TypeError(
+                f"{self._kind} function {describe_function(self.fun)} has no rule yet: "
+                f"call {self.fun.__name__}.{self._how} first"
+            )
+        statics = [args[i] for i in self.nondiff_argnums]
+        dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
+        fn = functools.partial(_with_statics, self.fun, self.nondiff_argnums, statics)
+        return call_special(self.prim, _StaticCall(fn, statics), dynamic)
+
+
+class custom_vjp(_CustomFunction):
     """A function with a custom VJP (JAX style): ``f.defvjp(fwd, bwd)``.
 
     ``fwd(*args) -> (out, residuals)``; ``bwd(residuals, g) -> tuple`` with one cotangent (or
@@ -110,26 +135,12 @@ class custom_vjp:
     2.0
     """
 
-    def __init__(self, fun, nondiff_argnums=()) -> None:
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
-        self.prim: Primitive | None = None
+    _kind = "custom_vjp"
+    _how = "defvjp(fwd, bwd)"
 
     def defvjp(self, fwd, bwd) -> None:
         """Set the forward pass ``fwd(*args) -> (out, res)`` and ``bwd(res, g) -> cotangents``."""
         self.prim = _vjp_primitive(self.fun, fwd, bwd, self.nondiff_argnums, "custom_vjp")
-
-    def __call__(self, *args):
-        if self.prim is None:
-            raise TypeError(
-                f"custom_vjp function {describe_function(self.fun)} has no rule yet: "
-                f"call {self.fun.__name__}.defvjp(fwd, bwd) first"
-            )
-        statics = [args[i] for i in self.nondiff_argnums]
-        dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        fn = functools.partial(_with_statics, self.fun, self.nondiff_argnums, statics)
-        return call_special(self.prim, _StaticCall(fn, statics), dynamic)
 
 
 class _StaticCall:
@@ -205,7 +216,7 @@ def differentiable_function(vjp_fn):
 # --- custom_jvp ----------------------------------------------------------------------------
 
 
-class custom_jvp:
+class custom_jvp(_CustomFunction):
     """A function with a custom JVP (JAX style): ``f.defjvp(rule)``.
 
     ``rule(primals, tangents) -> (out, tangent_out)`` with ``primals`` and ``tangents`` tuples.
@@ -221,26 +232,12 @@ class custom_jvp:
     (3.0, 3.0)
     """
 
-    def __init__(self, fun, nondiff_argnums=()) -> None:
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
-        self.prim: Primitive | None = None
+    _kind = "custom_jvp"
+    _how = "defjvp(rule)"
 
     def defjvp(self, rule) -> None:
         """Set the forward rule ``rule(primals, tangents) -> (out, tangent_out)``."""
         self.prim = _jvp_primitive(self.fun, rule)
-
-    def __call__(self, *args):
-        if self.prim is None:
-            raise TypeError(
-                f"custom_jvp function {describe_function(self.fun)} has no rule yet: "
-                f"call {self.fun.__name__}.defjvp(rule) first"
-            )
-        statics = [args[i] for i in self.nondiff_argnums]
-        dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        fn = functools.partial(_with_statics, self.fun, self.nondiff_argnums, statics)
-        return call_special(self.prim, _StaticCall(fn, statics), dynamic)
 
 
 def _jvp_primitive(fun, rule) -> Primitive:

@@ -31,15 +31,8 @@ class ForwardLevel(Level):
     def process(self, prim, args, params):
         if prim.inline_jvp:
             return prim.impl(*args, **params)
-        primals = []
-        tangents = []
-        for a in args:
-            if isinstance(a, Tensor) and a._level is self:
-                primals.append(a._primal)
-                tangents.append(a._tangent)
-            else:
-                primals.append(a)
-                tangents.append(None)
+        primals, own = self.unwrap(args)
+        tangents = [None if t is None else t._tangent for t in own]
         if prim.jvp_joint is not None:
             return self._push_joint(prim, primals, tangents, params)
         if prim.fwd is not None and prim.jvp is None:
