@@ -1,4 +1,6 @@
-"""Run pullback's benchmarks: ``python bench/run.py [overhead|scalar|mlp ...] [--quick]``.
+"""Run pullback's benchmarks: ``python bench/run.py [workload ...] [--quick]``.
+
+Workloads: overhead, scalar, mlp, training (digits step, conv step) and jit.
 
 Each workload first checks every peer's gradients against pullback's, then times them all in
 this one process, one thread each, and prints a table (median of ``--repeat`` timed loops).
@@ -25,9 +27,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench._report import table  # noqa: E402
-from bench._runner import run_workload  # noqa: E402
+from bench._runner import Workload, run_workload  # noqa: E402
 
-WORKLOADS = ("overhead", "scalar", "mlp")
+WORKLOADS = ("overhead", "scalar", "mlp", "training", "jit")
 
 
 def parse(argv):
@@ -54,15 +56,21 @@ def main(argv=None) -> int:
     print(_header(repeat, min_time))
     failed = False
     for name in names:
-        work = importlib.import_module(f"bench.{name}").build(args.quick)
-        if args.profile:
-            _profile(work)
-            continue
-        results = run_workload(work, repeat, min_time)
-        print()
-        print(table(work, results), flush=True)
-        failed = failed or any("MISMATCH" in r.check for r in results)
+        for work in _built(name, args.quick):
+            if args.profile:
+                _profile(work)
+                continue
+            results = run_workload(work, repeat, min_time)
+            print()
+            print(table(work, results), flush=True)
+            failed = failed or any("MISMATCH" in r.check for r in results)
     return 1 if failed else 0
+
+
+def _built(name: str, quick: bool) -> list[Workload]:
+    """The workloads of module ``bench.<name>``: its ``build`` returns one or a list."""
+    built = importlib.import_module(f"bench.{name}").build(quick)
+    return [built] if isinstance(built, Workload) else list(built)
 
 
 def _header(repeat: int, min_time: float) -> str:

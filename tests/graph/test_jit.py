@@ -7,6 +7,7 @@ import pullback.numpy as pnp
 from ..ops.harness import POINTS
 from ..ops.test_elementwise import CASES as ELEMENTWISE
 from ..ops.test_reduce import CASES as REDUCE
+from ..ops.test_transcendental import CASES as TRANSCENDENTAL
 
 
 def seed(a, b, c):
@@ -79,7 +80,9 @@ def test_hooks_and_custom_rules_survive_jit():
     assert seen == [1.0]
 
 
-@pytest.mark.parametrize("case", ELEMENTWISE[::3] + REDUCE[::4], ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case", ELEMENTWISE[::3] + TRANSCENDENTAL[::3] + REDUCE[::4], ids=lambda c: c.name
+)
 def test_jit_equals_eager_on_the_op_table(case):
     rng = np.random.default_rng(0)
     for shapes in case.shapes[:2]:
@@ -92,3 +95,19 @@ def test_jit_equals_eager_on_the_op_table(case):
                 g_want = pb.grad(case.fn)(*args)
                 g_got = pb.grad(pb.jit(case.fn))(*args)
                 assert np.allclose(g_got, g_want, rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_jit_sees_new_integer_labels_on_every_call():
+    # Regression: labels read with .numpy() were frozen into the graph at the first call.
+    loss = pb.jit(pb.nn.softmax_cross_entropy)
+    z = np.array([[0.0, 1.0, 2.0]])
+    for label in (0, 2, 1):
+        want = pb.nn.softmax_cross_entropy(z, np.array([label]))
+        assert loss(z, np.array([label])) == pytest.approx(float(want), rel=1e-15)
+
+
+def test_reading_a_traced_value_out_of_the_graph_raises():
+    with pytest.raises(TypeError, match=r"numpy\(\).*pb.jit / pb.trace.*constant"):
+        pb.jit(lambda x: x * float(x.numpy().sum()))(np.ones(2))
+    with pytest.raises(TypeError, match="An index array.*pb.jit"):
+        pb.jit(lambda x, i: x[i])(np.ones(3), np.array([0, 1]))

@@ -20,6 +20,9 @@ _TRACKED_CONVERSION = (
 )
 
 
+_FROZEN = "keep this call's value as a constant for every later call"
+
+
 class Tensor:
     """An array with tracking information; the array type of pullback.
 
@@ -93,13 +96,16 @@ class Tensor:
                 "numpy() of a Tensor inside pb.vmap would return the whole batch, not this "
                 "example's value; compute with pnp ops inside vmap"
             )
+        self._check_concrete("numpy()", _FROZEN)
         return np.asarray(self._raw)
 
     def item(self):
         """The value of a one-element Tensor as a Python scalar, detached."""
+        self._check_concrete("item()", _FROZEN)
         return self._raw.item()
 
     def tolist(self):
+        self._check_concrete("tolist()", _FROZEN)
         return self._raw.tolist()
 
     def _check_untracked(self, what: str) -> None:
@@ -139,8 +145,9 @@ class Tensor:
         self._check_concrete("A Python branch (if/while/and/or) on it")
         return bool(self._raw)
 
-    def _check_concrete(self, what: str) -> None:
-        """Tracing records one path: refuse to let a traced value steer Python code."""
+    def _check_concrete(self, what: str, consequence: str = "record only this one path") -> None:
+        """Tracing records operations, not values: refuse to let a traced value leave the
+        graph (a branch, a conversion), which would silently freeze it."""
         t = self
         while isinstance(t, Tensor) and t._level is not None:
             if t._level.alive and getattr(t._level, "records_graph", False):
@@ -148,8 +155,8 @@ class Tensor:
 
                 raise TypeError(
                     f"{what} depends on a value that pb.jit / pb.trace is tracing (at "
-                    f"{user_call_site()}): the graph would record only this one path. Use "
-                    f"pnp.where for data-dependent choices, or pass the value as a static "
+                    f"{user_call_site()}): the graph would {consequence}. Use pnp ops "
+                    f"(pnp.where for data-dependent choices), or pass the value as a static "
                     f"Python int/bool."
                 )
             t = t._primal

@@ -65,7 +65,11 @@ def embedding_lookup(table, ids):
     array([[0., 0., 1.],
            [1., 0., 0.]])
     """
-    ids = np.asarray(ids.numpy() if isinstance(ids, pb.Tensor) else ids)
-    if ids.dtype.kind not in "iu":
-        raise TypeError(f"embedding ids must be integers, got dtype {ids.dtype}")
-    return pnp.take(table, ids, axis=0)
+    if pnp.asarray(ids).dtype.kind not in "iu":
+        raise TypeError(f"embedding ids must be integers, got dtype {pnp.asarray(ids).dtype}")
+    if isinstance(ids, pb.Tensor):
+        # NOTE: a gather with the ids as an operand, so pb.jit and pb.vmap see them change.
+        flat = pnp.reshape(ids, (-1, 1))
+        rows = pnp.take_along_axis(table, flat, axis=0)
+        return pnp.reshape(rows, tuple(ids.shape) + tuple(table.shape[1:]))
+    return pnp.take(table, np.asarray(ids), axis=0)

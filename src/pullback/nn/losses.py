@@ -39,13 +39,14 @@ def softmax_cross_entropy(logits, labels):
     """
     logp = log_softmax(logits, axis=-1)
     if _dtype(labels).kind in "iub":
-        labels = np.asarray(labels.numpy() if isinstance(labels, pb.Tensor) else labels)
-        if labels.shape != tuple(logits.shape[:-1]):
+        if tuple(pnp.shape(labels)) != tuple(logits.shape[:-1]):
             raise ValueError(
-                f"softmax_cross_entropy: int labels of shape {labels.shape} do not match "
-                f"logits of shape {tuple(logits.shape)}; expected shape {tuple(logits.shape[:-1])}"
+                f"softmax_cross_entropy: int labels of shape {tuple(pnp.shape(labels))} do not "
+                f"match logits of shape {tuple(logits.shape)}; expected shape "
+                f"{tuple(logits.shape[:-1])}"
             )
-        picked = pnp.take_along_axis(logp, labels[..., None], axis=-1)
+        # NOTE: labels stay an operand (no .numpy()): under pb.jit they change every batch.
+        picked = pnp.take_along_axis(logp, pnp.expand_dims(labels, -1), axis=-1)
         return -pnp.mean(picked)
     if tuple(labels.shape) != tuple(logits.shape):
         raise ValueError(

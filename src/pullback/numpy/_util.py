@@ -54,4 +54,5 @@ def raw(x):
             f"static index; use pnp.take_along_axis(x, idx, axis) or compute the index outside "
             f"vmap"
         )
+    x._check_concrete("An index array", "keep this call's indices for every later call")
     return x._raw
