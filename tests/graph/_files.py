@@ -1,4 +1,5 @@
-"""Valid graph files, and a way to rewrite one, for the io and fuzz tests."""
+"""Valid graph files, a way to rewrite one and a check that one is refused, for the io,
+container and fuzz tests."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import json
 import zipfile
 
 import numpy as np
+import pytest
 
 import pullback as pb
 import pullback.numpy as pnp
-from pullback.graph.io import save
+from pullback.graph.io import FormatError, load, save
 
 
 @pb.custom_vjp
@@ -77,3 +79,8 @@ def with_json(data: bytes, edit, fix_digest: bool = True) -> bytes:
     text = body if isinstance(body, bytes) else json.dumps(body).encode()
     items = [(n, text if n == "graph.json" else d) for n, d in items]
     return rebuild(items, fix_digest)
+
+
+def rejects(data: bytes, pattern: str) -> None:
+    with pytest.raises(FormatError, match=pattern):
+        load(io.BytesIO(data))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import pullback as pb
+from pullback._core.primitive import Primitive
 
 FULL = os.environ.get("PULLBACK_FULL_MATRIX") == "1"
 POINTS = 5 if FULL else 2
@@ -39,6 +40,11 @@ def uniform(lo: float, hi: float) -> Callable:
 def away_from_integers(rng, shape):
     """Samples in (k + 0.1, k + 0.4) so that finite differences never straddle a jump."""
     return rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.4, shape)
+
+
+def away_from_zero(rng, shape):
+    """Samples in ±(0.5, 2): clear of a kink or pole at 0."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
 
 
 @dataclass
@@ -84,3 +90,37 @@ def run_case(case: OpCase) -> None:
                 raise AssertionError(
                     f"{case.name} at shapes {shapes}, point {point}: {e}"
                 ) from None
+
+
+def assert_float32_gradients(op, point: tuple) -> None:
+    """The gradient of ``op`` at ``point`` (float32 vectors) is float32 and close to float64's."""
+    argnums = tuple(range(len(point)))
+    grad = pb.grad(lambda *xs: op(*xs).sum(), argnums=argnums)
+    got = grad(*(np.full(3, p, np.float32) for p in point))
+    want = grad(*(np.full(3, p, np.float64) for p in point))
+    for g, w in zip(got, want):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, w, rtol=1e-5)
+
+
+def assert_agrees_with_jax(case: OpCase, theirs: Callable, jax) -> None:
+    """``case.fn`` and JAX's ``theirs`` agree in value and gradient at 4 random points."""
+    rng = np.random.default_rng(0)
+    args = tuple(case.sampler(i)(rng, (4,)) for i in range(case.nargs))
+    argnums = tuple(range(case.nargs))
+    np.testing.assert_allclose(case.fn(*args), theirs(*args), rtol=1e-12)
+    mine = pb.grad(lambda *xs: case.fn(*xs).sum(), argnums=argnums)(*args)
+    peer = jax.grad(lambda *xs: theirs(*xs).sum(), argnums=argnums)(*args)
+    for g, p in zip(mine, peer):
+        np.testing.assert_allclose(g, np.asarray(p), rtol=1e-12, atol=1e-300)
+
+
+def documented_primitives(module) -> list[str]:
+    """The names of the primitives defined in ``module`` (not imported into it)."""
+    return sorted(
+        name
+        for name, v in vars(module).items()
+        if isinstance(v, Primitive)
+        and v.name == name
+        and getattr(v.impl, "__module__", "") == module.__name__
+    )

@@ -1,8 +1,9 @@
 """``vmap`` of the linear-algebra ops: each batched call equals the stack of unbatched calls.
 
-Every primitive of ``ops/linalg.py`` has a batching rule, so none of them may fall back to the
-per-element loop (its warning is an error here). Binary ops run with each operand batched or
-not, at axis 0 and at axis 1; ``vmap(grad)`` and ``grad(vmap)`` are checked against loops.
+Every primitive of ``ops/products.py`` and ``ops/linalg.py`` has a batching rule, so none of
+them may fall back to the per-element loop (its warning is an error here). Binary ops run with
+each operand batched or not, at axis 0 and at axis 1; ``vmap(grad)`` and ``grad(vmap)`` are
+checked against loops.
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ import pullback as pb
 import pullback.numpy as pnp
 from pullback._core.primitive import Primitive
 from pullback.ops import linalg as ops_linalg
+from pullback.ops import products as ops_products
 from pullback.transforms import batching
 
-from .test_linalg import separated_singular_values, separated_spectrum, spd, well_conditioned
+from ._matrices import well_conditioned
+from .test_linalg import separated_singular_values, separated_spectrum, spd
 
 la = pnp.linalg
 B = 3
-PRIMITIVES = sorted(
-    name
-    for name, value in vars(ops_linalg).items()
-    if isinstance(value, Primitive) and value.__module__ == ops_linalg.__name__
-)
+PRIMITIVES = {
+    name: value
+    for module in (ops_products, ops_linalg)
+    for name, value in sorted(vars(module).items())
+    if isinstance(value, Primitive) and value.__module__ == module.__name__
+}
 FALLBACK = rf"vmap: primitive '({'|'.join(PRIMITIVES)})' has no batching rule"
 BINARY_AXES = [(0, None), (None, 0), (0, 0), (1, None), (None, 1), (1, 1), (0, 1)]
 
@@ -80,7 +84,7 @@ def run(f, shapes, in_axes, samplers=gaussian, seed=0):
 
 
 def test_every_linalg_primitive_has_a_batching_rule():
-    missing = [n for n in PRIMITIVES if getattr(ops_linalg, n).batch is None]
+    missing = [n for n, prim in PRIMITIVES.items() if prim.batch is None]
     assert not missing
     assert len(PRIMITIVES) == 15
 
@@ -154,7 +158,7 @@ def test_vmap_of_diagonal_op_matches_loop(name, f, shape, in_axes):
 
 def test_vmap_of_diag_embed_primitive_matches_loop():
     def f(v):
-        return ops_linalg.diag_embed(v, shape=(4, 2, 5), offset=1, axis1=2, axis2=0)
+        return ops_products.diag_embed(v, shape=(4, 2, 5), offset=1, axis1=2, axis2=0)
 
     run(f, [(2, 3)], 0)
     run(f, [(2, 3)], 1)

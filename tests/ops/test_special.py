@@ -237,3 +237,23 @@ def test_values_and_gradients_match_jax(jax_x64, name, mine, theirs, interval):
     got = pb.grad(lambda x: pnp.sum(mine(x) * u))(x)
     want = jax.grad(lambda x: jax.numpy.sum(theirs(jax, x) * u))(x)
     np.testing.assert_allclose(got, np.asarray(want), rtol=1e-12, err_msg=name)
+
+
+def test_softmax_matches_scipy_and_is_exact_for_ties():
+    from scipy.special import softmax as scipy_softmax
+
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    for axis in (None, 0, 1, (0, 1)):
+        np.testing.assert_allclose(
+            pnp.special.softmax(x, axis=axis), scipy_softmax(x, axis=axis), rtol=1e-14
+        )
+    assert pnp.special.softmax(np.array([1000.0, 1000.0])).tolist() == [0.5, 0.5]
+    assert pnp.special.softmax(np.array([-np.inf, -np.inf])).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_softmax_gradients_match_finite_differences(axis):
+    x = np.random.default_rng(4).standard_normal((3, 4))
+    pb.check_grads(
+        lambda x: pnp.special.softmax(x, axis=axis) * np.arange(12.0).reshape(3, 4), (x,), order=2
+    )

@@ -18,7 +18,16 @@ from pullback.transforms import batching
 
 from ..ops.test_index import INDICES, SHAPE
 
-FAMILIES = ["elementwise", "reduce", "special", "shape", "index", "linalg"]
+FAMILIES = [
+    "elementwise",
+    "transcendental",
+    "reduce",
+    "special",
+    "shape",
+    "index",
+    "products",
+    "linalg",
+]
 BATCH = 3
 FALLBACK = r"vmap: primitive '.*' has no batching rule"
 

@@ -3,7 +3,7 @@ import pytest
 
 import pullback as pb
 import pullback.numpy as pnp
-from pullback.ops.elementwise import exp
+from pullback.ops.transcendental import exp
 
 
 def test_seed_001_inverse_exp_in_float32_raises_at_exp_forward():

@@ -14,10 +14,22 @@ from pullback.transforms.jacobians import (
     jacrev,
 )
 
-from ..ops import test_elementwise, test_linalg, test_reduce
+from ..ops import (
+    test_elementwise,
+    test_linalg,
+    test_products,
+    test_reduce,
+    test_transcendental,
+)
 from ..ops.harness import case_ids
 
-TABLE = test_elementwise.CASES + test_reduce.CASES + test_linalg.CASES
+TABLE = (
+    test_elementwise.CASES
+    + test_transcendental.CASES
+    + test_reduce.CASES
+    + test_products.CASES
+    + test_linalg.CASES
+)
 
 
 def _one_point(case):

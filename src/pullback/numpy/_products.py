@@ -11,15 +11,15 @@ from __future__ import annotations
 import operator
 
 from .._core.tensor import shape_of
-from ..ops import linalg as _la
+from ..ops import products as _products
 from ..ops.elementwise import astype as _astype
-from ..ops.linalg import inner as inner
-from ..ops.linalg import kron as kron
-from ..ops.linalg import matmul as matmul
-from ..ops.linalg import outer as outer
-from ..ops.linalg import tril as tril
-from ..ops.linalg import triu as triu
-from ..ops.linalg import vdot as vdot
+from ..ops.products import inner as inner
+from ..ops.products import kron as kron
+from ..ops.products import matmul as matmul
+from ..ops.products import outer as outer
+from ..ops.products import tril as tril
+from ..ops.products import triu as triu
+from ..ops.products import vdot as vdot
 from ._util import ndim_of
 
 __all__ = [
@@ -48,7 +48,7 @@ def dot(a, b, out=None):
     array([3., 3.])
     """
     _no_out(out, "dot")
-    return _la.dot(a, b)
+    return _products.dot(a, b)
 
 
 def einsum(subscripts, *operands, out=None, optimize=False):
@@ -67,7 +67,7 @@ def einsum(subscripts, *operands, out=None, optimize=False):
     if not isinstance(subscripts, str):
         raise TypeError("pnp.einsum takes subscripts as a string, e.g. einsum('ij,jk', a, b)")
     shapes = [shape_of(x) for x in operands]
-    return _la.einsum(*operands, subscripts=_la.explicit_subscripts(subscripts, shapes))
+    return _products.einsum(*operands, subscripts=_products.explicit_subscripts(subscripts, shapes))
 
 
 def tensordot(a, b, axes=2):
@@ -87,7 +87,7 @@ def tensordot(a, b, axes=2):
         raise ValueError(f"tensordot: axes {axes!r} pair {len(axes_a)} with {len(axes_b)} axes")
     axes_a = tuple(operator.index(i) % na for i in axes_a)
     axes_b = tuple(operator.index(i) % nb for i in axes_b)
-    return _la.tensordot(a, b, axes_a, axes_b)
+    return _products.tensordot(a, b, axes_a, axes_b)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
@@ -101,7 +101,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     if dtype is not None:
         a = _astype(a, dtype)
     n = ndim_of(a)
-    return _la.trace(a, int(offset), axis1 % n, axis2 % n)
+    return _products.trace(a, int(offset), axis1 % n, axis2 % n)
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
@@ -112,7 +112,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     array([0., 3.])
     """
     n = ndim_of(a)
-    return _la.diagonal(a, offset=int(offset), axis1=axis1 % n, axis2=axis2 % n)
+    return _products.diagonal(a, offset=int(offset), axis1=axis1 % n, axis2=axis2 % n)
 
 
 def diag(v, k=0):
@@ -123,7 +123,7 @@ def diag(v, k=0):
     array([[1., 0.],
            [0., 2.]])
     """
-    return _la.diag(v, int(k))
+    return _products.diag(v, int(k))
 
 
 def _axis_list(axes) -> tuple:

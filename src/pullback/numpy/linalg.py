@@ -27,8 +27,8 @@ from ..ops.linalg import cholesky as cholesky
 from ..ops.linalg import det as det
 from ..ops.linalg import eigvalsh as _eigvalsh
 from ..ops.linalg import inv as inv
-from ..ops.linalg import matmul as matmul
 from ..ops.linalg import svdvals as svdvals
+from ..ops.products import matmul as matmul
 from ..ops.shape import reshape as _reshape
 from ._util import ndim_of
 

@@ -19,6 +19,7 @@ __all__ = [
     "logit",
     "logsumexp",
     "polygamma",
+    "softmax",
     "softplus",
     "xlogy",
 ]
@@ -40,6 +41,17 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
             "for weights b >= 0 use logsumexp(a + log(b))"
         )
     return _s.logsumexp(a, axis=normalize_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+def softmax(x, axis=None):
+    """``exp(x) / sum(exp(x))`` over ``axis``, stable, as ``scipy.special.softmax``; an all
+    ``-inf`` group gives zeros.
+
+    >>> import numpy as np
+    >>> softmax(np.array([1000.0, 1000.0]))
+    array([0.5, 0.5])
+    """
+    return _s.softmax(x, axis=normalize_axis(axis, ndim_of(x)))
 
 
 def polygamma(n, x):

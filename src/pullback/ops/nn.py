@@ -24,7 +24,7 @@ from .._core.primitive import bind, defbatch, defjvp, defvjp, primitive
 from .._core.tensor import dtype_of, shape_of
 from ._batch import move_axis, move_to_front
 from .elementwise import divide, multiply
-from .linalg import diagonal
+from .products import diagonal
 from .shape import reshape
 
 # --- window geometry (NumPy on raw arrays) -----------------------------------------------

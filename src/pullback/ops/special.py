@@ -12,9 +12,10 @@ import numpy as np
 from .._core.primitive import defbatch, defjvp, defvjp, primitive
 from .._core.tensor import dtype_of
 from ._batch import elementwise_batch, reduction_batch
-from .elementwise import divide, equal, exp, log, multiply, negative, subtract, where
+from .elementwise import divide, equal, multiply, negative, subtract, where
 from .reduce import expand_reduced
 from .reduce import sum as _sum
+from .transcendental import exp, log
 
 
 def _scipy_special():
@@ -228,25 +229,50 @@ def logsumexp(x, *, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-def _softmax_weights(ans, x, axis, keepdims):
-    """Softmax of ``x`` over the group; 0 (not NaN) in an all ``-inf`` group."""
-    # NOTE: ans == -inf only when every x in the group is -inf; shifting by 0 there gives
-    # exp(-inf) = 0 rather than exp(-inf - -inf) = NaN, and the total 0 is divided by 1
-    # (RELIABILITY H12). Renormalising removes the rounding of ans: exp(x - ans) alone is
-    # 0.5 + 3e-14 for x = [1000, 1000].
-    shift = expand_reduced(ans, x, axis, keepdims)
-    e = exp(subtract(x, where(equal(shift, -np.inf), 0.0, shift)))
-    total = _sum(e, axis=axis, keepdims=True)
-    return divide(e, where(equal(total, 0.0), 1.0, total))
+@primitive
+def softmax(x, *, axis=None):
+    """``exp(x) / sum(exp(x))`` over ``axis`` (a tuple or None), stably; an all ``-inf`` group
+    gives zeros (not NaN).
+
+    NOTE: a primitive of its own, not exp(x - logsumexp(x)): the backward passes of logsumexp,
+    log_softmax and cross-entropy all need these weights, and the composite took 11 primitive
+    calls per use (bench/training.py, digits step). The weights are renormalised, so
+    ``softmax([1000, 1000])`` is exactly ``[0.5, 0.5]``.
+
+    >>> softmax(np.array([0.0, 0.0]))
+    array([0.5, 0.5])
+    """
+    x = np.asarray(x)
+    if x.size:
+        peak = np.max(x, axis=axis, keepdims=True)
+    else:
+        peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    if not np.isfinite(peak).all():
+        peak = np.where(np.isfinite(peak), peak, 0.0)
+    e = np.exp(x - peak)
+    total = np.sum(e, axis=axis, keepdims=True)
+    if not total.all():
+        total = np.where(total == 0, 1.0, total)
+    return e / total
+
+
+def _softmax_vjp(g, ans, x, axis=None):
+    # NOTE: the Jacobian diag(s) - s s^T is symmetric, so this serves the JVP too.
+    weighted = multiply(g, ans)
+    return subtract(weighted, multiply(ans, _sum(weighted, axis=axis, keepdims=True)))
+
+
+defvjp(softmax, _softmax_vjp)
+defjvp(softmax, _softmax_vjp)
+defbatch(softmax, reduction_batch(softmax))
 
 
 def _logsumexp_vjp(g, ans, x, axis=None, keepdims=False):
-    return multiply(expand_reduced(g, x, axis, keepdims), _softmax_weights(ans, x, axis, keepdims))
+    return multiply(expand_reduced(g, x, axis, keepdims), softmax(x, axis=axis))
 
 
 def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
-    weights = _softmax_weights(ans, x, axis, keepdims)
-    return _sum(multiply(t, weights), axis=axis, keepdims=keepdims)
+    return _sum(multiply(t, softmax(x, axis=axis)), axis=axis, keepdims=keepdims)
 
 
 defvjp(logsumexp, _logsumexp_vjp)

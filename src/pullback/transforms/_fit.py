@@ -19,9 +19,11 @@ def sum_to(g, shape: tuple[int, ...]):
     lead = len(gshape) - len(shape)
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[lead:])):
         raise ValueError(f"cannot sum shape {gshape} down to shape {shape}")
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
-    )
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if not ones:
+        # Only leading axes were added (a bias): one sum, no reshape.
+        return _sum(g, axis=tuple(range(lead)), keepdims=False)
+    axes = tuple(range(lead)) + ones
     if axes:
         g = _sum(g, axis=axes, keepdims=True)
     return reshape(g, shape) if shape_of(g) != shape else g
