@@ -17,7 +17,7 @@ from ._batch import elementwise_batch
 # --- arithmetic --------------------------------------------------------------------------
 
 
-@primitive
+@primitive(ufunc=np.add)
 def add(x, y):
     """Elementwise ``x + y``.
 
@@ -32,7 +32,7 @@ defvjp(add, identity_rule, identity_rule)
 defjvp(add, lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 
 
-@primitive
+@primitive(ufunc=np.subtract)
 def subtract(x, y):
     """Elementwise ``x - y``.
 
@@ -46,7 +46,7 @@ defvjp(subtract, identity_rule, lambda g, ans, x, y: negative(g))
 defjvp(subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t))
 
 
-@primitive
+@primitive(ufunc=np.multiply)
 def multiply(x, y):
     """Elementwise ``x * y``.
 
@@ -90,7 +90,7 @@ defvjp(mask_zero, None, lambda g, ans, m, v: _masked_like(m, v, g))
 defjvp(mask_zero, None, lambda t, ans, m, v: _masked_like(m, v, t))
 
 
-@primitive
+@primitive(ufunc=np.divide)
 def divide(x, y):
     """Elementwise ``x / y`` (alias ``true_divide``).
 
@@ -114,7 +114,7 @@ defjvp(
 true_divide = divide
 
 
-@primitive
+@primitive(ufunc=np.negative)
 def negative(x):
     """Elementwise ``-x``.
 

@@ -30,7 +30,7 @@ _LN10 = float(np.log(10.0))
 # --- exponentials and logarithms ---------------------------------------------------------
 
 
-@primitive
+@primitive(ufunc=np.exp)
 def exp(x):
     """Elementwise ``e ** x``.
 
@@ -72,7 +72,7 @@ defvjp(expm1, lambda g, ans, x: multiply(g, add(ans, 1.0)))
 defjvp(expm1, lambda t, ans, x: multiply(t, add(ans, 1.0)))
 
 
-@primitive
+@primitive(ufunc=np.log)
 def log(x):
     """Elementwise natural logarithm.
 
@@ -183,7 +183,7 @@ defjvp(
 # --- trigonometry ------------------------------------------------------------------------
 
 
-@primitive
+@primitive(ufunc=np.sin)
 def sin(x):
     """Elementwise sine.
 
@@ -198,7 +198,7 @@ defvjp(sin, lambda g, ans, x: multiply(g, cos(x)))
 defjvp(sin, lambda t, ans, x: multiply(t, cos(x)))
 
 
-@primitive
+@primitive(ufunc=np.cos)
 def cos(x):
     """Elementwise cosine.
 
@@ -352,7 +352,7 @@ defvjp(cosh, lambda g, ans, x: multiply(g, sinh(x)))
 defjvp(cosh, lambda t, ans, x: multiply(t, sinh(x)))
 
 
-@primitive
+@primitive(ufunc=np.tanh)
 def tanh(x):
     """Elementwise hyperbolic tangent.
 
