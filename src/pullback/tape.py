@@ -103,14 +103,22 @@ class Variable(Tensor):
                 level.watch_variable(self)
 
     def assign(self, value) -> Variable:
-        """Set the value (shape and dtype must stay the same); returns the Variable."""
+        """Set the value (shape and dtype must stay the same); returns the Variable.
+
+        The value is copied, so later changes to the array passed in do not reach it.
+        """
         value = np.asarray(value._raw if isinstance(value, Tensor) else value)
-        if value.shape != self.shape:
+        return self._set(value.astype(self.dtype, copy=True))
+
+    def _set(self, raw: np.ndarray) -> Variable:
+        """Make ``raw`` (an array nobody else holds) the value."""
+        if raw.shape != self.shape:
             raise ValueError(
                 f"Variable {self.name or ''} has shape {self.shape}; cannot assign a value of "
-                f"shape {value.shape}"
+                f"shape {raw.shape}"
             )
-        raw = value.astype(self.dtype, copy=True)
+        if raw.dtype != self.dtype:
+            raw = raw.astype(self.dtype)
         link = self
         while isinstance(link, Tensor):
             link._raw = raw
@@ -120,14 +128,12 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta) -> Variable:
-        return self.assign(
-            self._raw + np.asarray(delta._raw if isinstance(delta, Tensor) else delta)
-        )
+        """Add ``delta`` to the value; returns the Variable."""
+        return self._set(np.add(self._raw, delta._raw if isinstance(delta, Tensor) else delta))
 
     def assign_sub(self, delta) -> Variable:
-        return self.assign(
-            self._raw - np.asarray(delta._raw if isinstance(delta, Tensor) else delta)
-        )
+        """Subtract ``delta`` from the value; returns the Variable."""
+        return self._set(np.subtract(self._raw, delta._raw if isinstance(delta, Tensor) else delta))
 
     def __repr__(self) -> str:
         name = f" {self.name!r}" if self.name else ""

@@ -27,9 +27,9 @@ from . import initializers
 def _is_param(value) -> bool:
     """Whether ``value`` is a differentiable leaf: a float array or trainable Variable."""
     if isinstance(value, pb.Variable):
-        return value.trainable and np.dtype(value.dtype).kind == "f"
+        return value.trainable and value.dtype.kind == "f"
     if isinstance(value, (pb.Tensor, np.ndarray)):
-        return np.dtype(value.dtype).kind == "f"
+        return value.dtype.kind == "f"
     return False
 
 
