@@ -143,3 +143,44 @@ def test_with_derivative_replaces_and_observes_the_cotangent():
 def test_stop_gradient_blocks_the_derivative():
     assert pb.grad(lambda x: pb.stop_gradient(x) * x)(3.0) == 3.0
     assert pb.jvp(lambda x: pb.without_derivative(x) * x, (3.0,), (1.0,))[1] == 3.0
+
+
+def _stack(f, xs):
+    return np.stack([np.asarray(f(x)) for x in xs])
+
+
+@pytest.mark.filterwarnings("ignore:vmap. primitive")
+def test_every_custom_form_composes_with_vmap():
+    xs = np.linspace(-1.0, 1.0, 6).reshape(3, 2)
+
+    @pb.custom_jvp
+    def cj(x):
+        return pnp.sin(x)
+
+    cj.defjvp(lambda p, t: (pnp.sin(p[0]), 3.0 * pnp.cos(p[0]) * t[0]))
+
+    @pb.custom_gradient
+    def cg(x):
+        return x * x, lambda g: 10.0 * g
+
+    forms = {
+        "custom_vjp": scaled_sin,
+        "custom_jvp": cj,
+        "custom_gradient": cg,
+        "differentiable_function": pb.differentiable_function(lambda x: (x * 2.0, lambda g: g)),
+        "with_derivative": lambda x: pb.with_derivative(x, lambda g: g * 5.0) * 1.0,
+        "stop_gradient": lambda x: pb.stop_gradient(x) * x,
+        "checkpoint": pb.checkpoint(lambda x: pnp.tanh(x) * x),
+    }
+    for name, f in forms.items():
+        loss = lambda x, f=f: pnp.sum(f(x))
+        np.testing.assert_allclose(pb.vmap(f)(xs), _stack(f, xs), rtol=1e-14, err_msg=name)
+        np.testing.assert_allclose(
+            pb.vmap(pb.grad(loss))(xs), _stack(pb.grad(loss), xs), rtol=1e-14, err_msg=name
+        )
+        np.testing.assert_allclose(
+            pb.grad(lambda b: pnp.sum(pb.vmap(loss)(b)))(xs),
+            _stack(pb.grad(loss), xs),
+            rtol=1e-14,
+            err_msg=name,
+        )
