@@ -203,3 +203,17 @@ def test_jit_and_checkpoint_leave_their_inputs_untouched():
     pb.grad(lambda x: pnp.sum(pb.checkpoint(pnp.exp)(x)))(x)
     pb.grad(pb.jit(lambda x: pnp.sum(x * x)))(x)
     assert np.array_equal(x, before) and x.flags.writeable
+
+
+def test_the_collector_is_restored_after_transforms_and_errors():
+    assert gc.isenabled()
+    pb.grad(lambda x: pnp.sum(pnp.sin(x)))(np.ones(3))
+    with pytest.raises(TypeError):
+        pb.grad(lambda x: x * 2)(np.ones(3))  # non-scalar output: raises after the level
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        pb.grad(lambda x: pnp.sum(x))(np.ones(2))
+        assert not gc.isenabled()  # a user's choice to disable it is kept
+    finally:
+        gc.enable()

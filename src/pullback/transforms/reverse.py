@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.errors import MissingRuleError
-from .._core.levels import Level
+from .._core.levels import Level, pause_collector, resume_collector
 from .._core.primitive import bind, identity_rule
 from .._core.tensor import Tensor, dtype_of, shape_of, wrap
 from ..ops.elementwise import add
@@ -181,6 +181,13 @@ class ReverseLevel(Level):
         Returns the cotangents of the ``wanted`` nodes (leaves or recorded nodes); nodes that
         receive none are absent. Unless ``retain``, saved values are dropped as they are used.
         """
+        pause_collector()
+        try:
+            return self._backward(seeds, wanted, retain)
+        finally:
+            resume_collector()
+
+    def _backward(self, seeds: dict, wanted, retain: bool) -> dict:
         cts = dict(seeds)
         wanted = set(wanted)
         # Leaves are not on the tape: only recorded nodes need looking up as the tape unwinds.
