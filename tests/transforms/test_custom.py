@@ -179,7 +179,7 @@ def test_every_custom_form_composes_with_vmap():
             pb.vmap(pb.grad(loss))(xs), _stack(pb.grad(loss), xs), rtol=1e-14, err_msg=name
         )
         np.testing.assert_allclose(
-            pb.grad(lambda b: pnp.sum(pb.vmap(loss)(b)))(xs),
+            pb.grad(lambda b, loss=loss: pnp.sum(pb.vmap(loss)(b)))(xs),
             _stack(pb.grad(loss), xs),
             rtol=1e-14,
             err_msg=name,
