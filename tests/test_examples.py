@@ -1,25 +1,11 @@
 """The seed programs ported in examples/: each runs and prints the seed's numbers."""
 
 import dataclasses
-import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name: str):
-    """Import ``examples/<name>.py`` as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def printed(capsys) -> list[str]:
-    return capsys.readouterr().out.splitlines()
+from ._examples import assert_plots_only_with_matplotlib, load, printed
 
 
 def printed_number(lines: list[str], prefix: str) -> float:
@@ -156,13 +142,7 @@ def test_seed004_vectorisation_plots_only_when_asked(vectorisation, capsys, tmp_
     vectorisation.main([])
     assert "plot" not in capsys.readouterr().out
     path = tmp_path / "loss.png"
-    vectorisation.main(["--plot", str(path)])
-    out = capsys.readouterr().out
-    if importlib.util.find_spec("matplotlib") is None:
-        assert "matplotlib is not installed" in out
-        assert not path.exists()
-    else:
-        assert path.stat().st_size > 0
+    assert_plots_only_with_matplotlib(vectorisation.main, ["--plot", str(path)], path, capsys)
 
 
 # --- seed 003: gradients and pullbacks -----------------------------------------------------

@@ -1,30 +1,12 @@
 """Seed 000's programs, ported in examples/seed000_*.py: each prints the seed's numbers."""
 
-import importlib.util
-import pathlib
-import sys
-
 import numpy as np
 import pytest
 
 import pullback as pb
 import pullback.numpy as pnp
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name: str):
-    """Import ``examples/<name>.py`` as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses resolves string annotations through sys.modules.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def printed(capsys) -> list[str]:
-    return capsys.readouterr().out.splitlines()
+from ._examples import load, printed
 
 
 def numbers(line: str) -> np.ndarray:

@@ -1,28 +1,12 @@
 """The seed 001 and 002 programs ported in examples/: each runs and prints the seed's numbers."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 import pullback as pb
 import pullback.numpy as pnp
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name: str):
-    """Import ``examples/<name>.py`` as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def printed(capsys) -> list[str]:
-    return capsys.readouterr().out.splitlines()
-
+from ._examples import assert_plots_only_with_matplotlib, load, printed
 
 # --- seed 002: controlling recording, several tapes ----------------------------------------
 
@@ -250,13 +234,7 @@ def test_seed002_batch_norm_couples_rows_so_batch_jacobian_is_not_the_dependency
 
 def test_seed002_jacobians_plot_only_when_asked(jacobians, capsys, tmp_path):
     path = tmp_path / "jacobians.png"
-    jacobians.main(["--plot", str(path)])
-    out = capsys.readouterr().out
-    if importlib.util.find_spec("matplotlib") is None:
-        assert "matplotlib is not installed" in out
-        assert not path.exists()
-    else:
-        assert path.stat().st_size > 0
+    assert_plots_only_with_matplotlib(jacobians.main, ["--plot", str(path)], path, capsys)
 
 
 # --- seed 001: the custom sine layer -------------------------------------------------------
