@@ -28,7 +28,7 @@ CHAIN_X = np.linspace(0.1, 1.0, 10)
 def _equations(jitted, *args) -> str:
     """Equations of ``jitted``'s optimised graph, beside those ``pb.trace`` records."""
     jitted(*args)
-    (graph, _, _), *_ = jitted.cache.values()
+    graph = next(iter(jitted.cache.values())).graph
     traced = pb.trace(jitted.__wrapped__, *args)
     return f"{len(graph.equations)} equations after optimise ({len(traced.equations)} traced)"
 

@@ -59,7 +59,7 @@ def test_branching_on_a_traced_value_names_the_line():
 
 
 def test_dead_code_and_common_subexpressions_are_removed():
-    from pullback.graph.jit import optimize
+    from pullback.graph.optimize import optimize
 
     def f(x):
         unused = pnp.exp(x)  # noqa: F841

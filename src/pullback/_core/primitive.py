@@ -17,10 +17,13 @@ import types
 import weakref
 from collections.abc import Callable
 
+import numpy as np
+
 from .levels import _state
 from .tensor import Tensor, live
 
 _registry: dict[str, Primitive] = {}
+_ndarray = np.ndarray
 _instances: weakref.WeakSet = weakref.WeakSet()  # every primitive, for pb.debug_nans
 
 
@@ -47,7 +50,32 @@ def bind(prim: Primitive, *args, **params):
     for a in args:
         if isinstance(a, Tensor):
             return _evaluate(prim, args, params)
+    # NOTE: an array first argument rules the float path out without a call (bench/overhead.py).
+    if type(args[0]) is not _ndarray and prim.scalar is not None and on_floats(args):
+        return call_scalar(prim, args, params)
     return prim.impl(*args, **params)
+
+
+def on_floats(args) -> bool:
+    """``args`` are Python (or NumPy) floats and ints, at least one a float: a primitive with a
+    ``scalar`` implementation runs that (``math.sin`` is ten times ``np.sin`` on a float)."""
+    found = False
+    for a in args:
+        kind = type(a)
+        if kind is float or kind is np.float64:
+            found = True
+        elif kind is not int and kind is not np.int64:
+            return False
+    return found
+
+
+def call_scalar(prim: Primitive, args, params):
+    """``prim.scalar(*args)``; NumPy's implementation where ``math`` raises (it returns inf or
+    nan with a warning instead)."""
+    try:
+        return prim.scalar(*args, **params)
+    except (ArithmeticError, ValueError):
+        return prim.impl(*args, **params)
 
 
 def _strip(args, stack):
@@ -96,6 +124,12 @@ class Primitive:
             JVP rule receives the argument's position as ``argnum=``.
         register: list it under ``name`` for ``load`` (per-function custom-rule primitives
             are not: their names are the users' and need not be unique).
+        scalar: the same function on Python floats (``math.sin`` for ``sin``), which ``jit``
+            replays a graph of scalars with; it may raise ``ArithmeticError``/``ValueError``
+            where NumPy returns inf or nan (``jit`` then replays with ``impl``).
+
+    ``ufunc`` is the NumPy ufunc when ``impl`` is one: ``jit`` then writes results into dead
+    buffers with ``out=``.
 
     Special primitives (custom rules, hooks, checkpoints) set ``fwd(*primals, **params) ->
     (ans, residuals)`` and ``bwd(residuals, g, needed, **params) -> one cotangent per argument``
@@ -118,8 +152,11 @@ class Primitive:
         differentiable: bool = True,
         variadic: bool = False,
         register: bool = True,
+        scalar: Callable | None = None,
     ) -> None:
         self.impl = impl
+        self.ufunc = impl if isinstance(impl, np.ufunc) else None
+        self.scalar = scalar
         self.name = name or impl.__name__
         self.vjp: tuple | None = None
         self.jvp: tuple | None = None
@@ -205,13 +242,15 @@ def primitive(
     differentiable: bool = True,
     variadic: bool = False,
     ufunc: Callable | None = None,
+    scalar: Callable | None = None,
 ):
     """Make ``fn`` (written with NumPy, SciPy, ctypes ...) a primitive; give it rules with
     ``defvjp``/``defjvp``.
 
     ``ufunc``: when ``fn`` only calls this NumPy ufunc, it is called directly instead (one
     Python call less per op, about 2% of an elementwise op's cost: bench/overhead.py); ``fn``
-    still gives the name, docstring and signature.
+    still gives the name, docstring and signature. ``scalar``: the same function on Python
+    floats, for ``jit``'s replay of scalar graphs (see ``Primitive``).
 
     >>> import numpy as np, pullback as pb
     >>> cube = pb.primitive(lambda x: x ** 3, name="cube")
@@ -227,9 +266,10 @@ def primitive(
             multiple_results=multiple_results,
             differentiable=differentiable,
             variadic=variadic,
+            scalar=scalar,
         )
         if ufunc is not None:
-            prim.impl = ufunc
+            prim.impl = prim.ufunc = ufunc
         return prim
 
     return make if fn is None else make(fn)

@@ -70,7 +70,7 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return self._raw.dtype
+        return dtype_of(self._raw)
 
     @property
     def T(self) -> Tensor:
@@ -91,7 +91,7 @@ class Tensor:
         Raises:
             TypeError: inside ``vmap``, where the raw value holds the whole batch.
         """
-        if self._raw.shape != self._shape:
+        if shape_of(self._raw) != self._shape:
             raise TypeError(
                 "numpy() of a Tensor inside pb.vmap would return the whole batch, not this "
                 "example's value; compute with pnp ops inside vmap"
@@ -102,7 +102,7 @@ class Tensor:
     def item(self):
         """The value of a one-element Tensor as a Python scalar, detached."""
         self._check_concrete("item()", _FROZEN)
-        return self._raw.item()
+        return np.asarray(self._raw).item()
 
     def tolist(self):
         self._check_concrete("tolist()", _FROZEN)
@@ -112,7 +112,7 @@ class Tensor:
         level = tracking_level(self)
         if level is None:
             return
-        if self._raw.shape != self._shape:
+        if shape_of(self._raw) != self._shape:
             raise TypeError(
                 f"{what} of a Tensor that pb.vmap is batching would take the whole batch, not "
                 f"this example's value. Keep the computation in pullback.numpy (pnp) / np.* "
@@ -178,7 +178,7 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         if self.ndim == 0:
-            return format(self._raw.item(), spec)
+            return format(np.asarray(self._raw).item(), spec)
         return format(str(self), spec)
 
     # --- NumPy protocols -----------------------------------------------------------------
@@ -413,7 +413,10 @@ def shape_of(x) -> tuple[int, ...]:
     try:
         return x.shape
     except AttributeError:
-        return np.shape(x)
+        return () if type(x) in _PYTHON_SCALARS else np.shape(x)
+
+
+_PYTHON_SCALARS = (float, int, bool, complex)
 
 
 def dtype_of(x) -> np.dtype:
@@ -421,7 +424,16 @@ def dtype_of(x) -> np.dtype:
     try:
         return x.dtype
     except AttributeError:
-        return np.asarray(x).dtype
+        dtype = _PYTHON_DTYPES.get(type(x))
+        return np.asarray(x).dtype if dtype is None else dtype
+
+
+# NOTE: not int: a Python int's dtype depends on its size.
+_PYTHON_DTYPES = {
+    float: np.dtype(np.float64),
+    bool: np.dtype(np.bool_),
+    complex: np.dtype(np.complex128),
+}
 
 
 def tensor(data, dtype=None) -> Tensor:

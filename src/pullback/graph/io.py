@@ -58,7 +58,7 @@ from ._container import FIXED, MAGIC, MAGIC_ENTRY, Archive, npy_header
 from .check import DTYPES, MAX_NDIM, PROBE_TOTAL, check_aval, check_ir
 from .check import FormatError as FormatError
 from .ir import Const, Equation, Graph, evaluate
-from .jit import dead_code_elimination
+from .optimize import dead_code_elimination
 from .trace import trace
 
 FORMAT = "pullback-graph"

@@ -1,11 +1,12 @@
 """``jit``: trace once per input signature, optimise the graph, replay it.
 
 Signatures are the pytree structure, each array leaf's shape and dtype, and the values of
-static leaves (Python ints, bools, strings, None, callables). Optimisations: dead-code
-elimination and common-subexpression elimination (constant folding happens while tracing: ops
-on constants are computed then, not recorded). With no transform active, the replay calls the
-NumPy implementations directly; under ``grad``/``jvp``/``vmap`` it binds every primitive, so a
-jitted function is differentiable like any other.
+static leaves (Python ints, bools, strings, None, callables). The graph is optimised
+(``optimize.py``: exact identities, common subexpressions, dead code) and compiled to a
+flat list of steps (``replay.py``: NumPy calls writing into dead buffers, or Python
+float arithmetic for graphs of scalars). Under ``grad``/``jvp``/``vmap`` (and inside
+``debug_nans``) the graph is replayed through ``bind`` instead, so a jitted function is
+differentiable like any other.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import numpy as np
 from .._core.levels import _state
 from .._core.tensor import Tensor, dtype_of, shape_of
 from .._core.tree import flatten, unflatten
+from ..transforms import debug as _debug
 from ..transforms._args import restore
-from .ir import Const, Equation, Graph, evaluate
+from .ir import Graph, evaluate
+from .optimize import optimize
+from .replay import compile_arrays, compile_scalars
 from .trace import trace
 
 
@@ -43,121 +47,6 @@ def _signature(x):
     return (shape_of(x), dtype_of(x))
 
 
-def dead_code_elimination(graph: Graph) -> Graph:
-    """``graph`` without equations whose outputs nothing uses."""
-    live = {o for o in graph.outvars if isinstance(o, int)}
-    kept = []
-    for eqn in reversed(graph.equations):
-        if any(o in live for o in eqn.outputs):
-            kept.append(eqn)
-            live.update(i for i in eqn.inputs if isinstance(i, int))
-    kept.reverse()
-    return _replace(graph, kept)
-
-
-def _const_key(c: Const):
-    v = c.value
-    if isinstance(v, np.ndarray):
-        return ("array", id(v))
-    try:
-        hash(v)
-    except TypeError:
-        return ("object", id(v))
-    return ("value", type(v), v)
-
-
-def _params_key(params: dict):
-    try:
-        key = tuple(sorted(params.items()))
-        hash(key)
-        return key
-    except TypeError:
-        return ("unhashable", id(params))
-
-
-def common_subexpression_elimination(graph: Graph) -> Graph:
-    """``graph`` with repeated ``(primitive, inputs, params)`` computed once."""
-    seen: dict = {}
-    rename: dict[int, int] = {}
-    kept = []
-    for eqn in graph.equations:
-        inputs = [rename.get(i, i) if isinstance(i, int) else i for i in eqn.inputs]
-        key = (
-            id(eqn.prim),
-            tuple(i if isinstance(i, int) else _const_key(i) for i in inputs),
-            _params_key(eqn.params),
-        )
-        if key in seen and key[2][:1] != ("unhashable",):
-            for old, new in zip(eqn.outputs, seen[key]):
-                rename[old] = new
-            continue
-        seen[key] = eqn.outputs
-        kept.append(Equation(eqn.prim, inputs, eqn.outputs, eqn.params))
-    outvars = [rename.get(o, o) if isinstance(o, int) else o for o in graph.outvars]
-    optimised = _replace(graph, kept)
-    optimised.outvars = outvars
-    return optimised
-
-
-def _replace(graph: Graph, equations) -> Graph:
-    return Graph(
-        graph.invars,
-        list(graph.outvars),
-        equations,
-        graph.avals,
-        graph.in_tree,
-        graph.out_tree,
-        graph.name,
-    )
-
-
-def optimize(graph: Graph) -> Graph:
-    """Common subexpressions, then dead code."""
-    return dead_code_elimination(common_subexpression_elimination(graph))
-
-
-class _Plan:
-    """A graph compiled to direct implementation calls, for replay outside any transform."""
-
-    __slots__ = ("steps", "invars", "outvars", "size")
-
-    def __init__(self, graph: Graph) -> None:
-        slots: dict[int, int] = {}
-        for v in graph.invars:
-            slots[v] = len(slots)
-        steps = []
-        for eqn in graph.equations:
-            prim = eqn.prim
-            ins = tuple(
-                (True, slots[i]) if isinstance(i, int) else (False, i.value) for i in eqn.inputs
-            )
-            outs = []
-            for o in eqn.outputs:
-                slots[o] = len(slots)
-                outs.append(slots[o])
-            steps.append((prim.impl, ins, tuple(outs), eqn.params, prim.multiple_results))
-        self.steps = steps
-        self.invars = [slots[v] for v in graph.invars]
-        self.outvars = [
-            (True, slots[o]) if isinstance(o, int) else (False, o.value) for o in graph.outvars
-        ]
-        self.size = len(slots)
-
-    def run(self, leaves) -> list:
-        env = [None] * self.size
-        for slot, x in zip(self.invars, leaves):
-            env[slot] = x
-        for impl, ins, outs, params, many in self.steps:
-            args = [env[v] if is_var else v for is_var, v in ins]
-            out = impl(*args, **params) if params else impl(*args)
-            if many:
-                for slot, value in zip(outs, out):
-                    env[slot] = value
-            else:
-                env[outs[0]] = out
-        return [env[v] if is_var else v for is_var, v in self.outvars]
-
-
 def jit(f):
     """``f`` traced once per input signature, optimised, and replayed.
 
@@ -176,27 +65,51 @@ def jit(f):
     def jitted(*args):
         leaves, in_tree = flatten(tuple(args))
         key = (in_tree, tuple(_signature(x) for x in leaves))
-        entry = cache.get(key)
-        if entry is None:
-            entry = cache[key] = _compile(f, args, leaves)
-        graph, plan, dynamic = entry
-        inputs = [leaves[i] for i in dynamic]
-        if not _state.stack and not any(isinstance(x, Tensor) for x in inputs):
-            outs = plan.run([np.asarray(x) if isinstance(x, float) else x for x in inputs])
-        else:
-            outs = evaluate(graph, inputs)
-        kind = (
-            "tensor"
-            if any(isinstance(x, Tensor) for x in inputs)
-            else ("float" if inputs and all(isinstance(x, float) for x in inputs) else "array")
-        )
-        return unflatten(graph.out_tree, [restore(o, kind) for o in outs])
+        compiled = cache.get(key)
+        if compiled is None:
+            compiled = cache[key] = _compile(f, args, leaves)
+        return compiled([leaves[i] for i in compiled.dynamic])
 
     jitted.cache = cache
     return jitted
 
 
-def _compile(f, args, leaves):
+class _Compiled:
+    """One signature's optimised graph and its compiled replays."""
+
+    __slots__ = ("graph", "dynamic", "arrays", "scalars")
+
+    def __init__(self, graph: Graph, dynamic: list[int]) -> None:
+        self.graph = graph
+        self.dynamic = dynamic
+        self.arrays = compile_arrays(graph)
+        self.scalars = compile_scalars(graph)
+
+    def __call__(self, inputs: list):
+        if all(type(x) is float for x in inputs) and inputs:
+            kind = "float"
+        elif any(isinstance(x, Tensor) for x in inputs):
+            kind = "tensor"
+        else:
+            kind = "array"
+        if kind == "tensor" or _state.stack or _debug._depth:
+            outs = evaluate(self.graph, inputs)
+        else:
+            outs = self._replay(inputs, kind)
+        # NOTE: the float replay's results are already what restore makes of them.
+        outs = [o if type(o) is float and kind == "float" else restore(o, kind) for o in outs]
+        return unflatten(self.graph.out_tree, outs)
+
+    def _replay(self, inputs: list, kind: str) -> list:
+        if kind == "float" and self.scalars is not None:
+            try:
+                return self.scalars(*inputs)
+            except (ArithmeticError, ValueError):
+                pass  # NumPy's inf or nan (with its warning) where math raises
+        return self.arrays(*[np.asarray(x) if type(x) is float else x for x in inputs])
+
+
+def _compile(f, args, leaves) -> _Compiled:
     dynamic = [i for i, x in enumerate(leaves) if not _is_static(x)]
     static = {i: x for i, x in enumerate(leaves) if _is_static(x)}
     _, in_tree = flatten(tuple(args))
@@ -211,4 +124,4 @@ def _compile(f, args, leaves):
 
     only_dynamic.__name__ = getattr(f, "__name__", "jitted")
     graph = optimize(trace(only_dynamic, *[leaves[i] for i in dynamic]))
-    return graph, _Plan(graph), dynamic
+    return _Compiled(graph, dynamic)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 
-from .._core.tensor import Tensor
+from .._core.tensor import Tensor, shape_of
 
 
 def normalize_axis(axis, ndim: int) -> tuple[int, ...] | None:
@@ -48,7 +48,7 @@ def raw(x):
     """
     if not isinstance(x, Tensor):
         return x
-    if x._raw.shape != x._shape:
+    if shape_of(x._raw) != x._shape:
         raise TypeError(
             f"an index array that pb.vmap batches (per-example shape {x._shape}) cannot be a "
             f"static index; use pnp.take_along_axis(x, idx, axis) or compute the index outside "

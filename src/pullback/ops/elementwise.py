@@ -9,15 +9,69 @@ op's Jacobian is diagonal, so a named VJP rule also serves as its JVP rule (``t`
 
 from __future__ import annotations
 
+import math
+import operator
+
 import numpy as np
 
 from .._core.primitive import Primitive, defbatch, defjvp, defvjp, identity_rule, primitive
 from ._batch import elementwise_batch
 
+# --- the scalar implementations ``jit`` replays graphs of Python floats with ---------------
+# NOTE: each gives NumPy's value on floats (NaN handling included) or raises where NumPy
+# would return inf/nan with a warning; ``jit`` then replays with NumPy (graph/replay.py).
+
+
+def _square_scalar(x):
+    return x * x
+
+
+def _reciprocal_scalar(x):
+    return 1.0 / x
+
+
+def _mask_zero_scalar(m, v):
+    return 0.0 if m == 0 and not math.isfinite(v) else v
+
+
+def _where_scalar(condition, x, y):
+    return x if condition else y
+
+
+def _maximum_scalar(x, y):
+    return x if x >= y or x != x else y
+
+
+def _minimum_scalar(x, y):
+    return x if x <= y or x != x else y
+
+
+def _sign_scalar(x):
+    return float((x > 0) - (x < 0)) if x == x else x
+
+
+def _picked_scalar(x, y, ans):
+    if ans != ans:
+        return math.nan
+    return 0.5 if x == y else float(x == ans)
+
+
+def _both(x, y):
+    return bool(x) and bool(y)
+
+
+def _either(x, y):
+    return bool(x) or bool(y)
+
+
+def _differ(x, y):
+    return bool(x) != bool(y)
+
+
 # --- arithmetic --------------------------------------------------------------------------
 
 
-@primitive(ufunc=np.add)
+@primitive(ufunc=np.add, scalar=operator.add)
 def add(x, y):
     """Elementwise ``x + y``.
 
@@ -32,7 +86,7 @@ defvjp(add, identity_rule, identity_rule)
 defjvp(add, lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 
 
-@primitive(ufunc=np.subtract)
+@primitive(ufunc=np.subtract, scalar=operator.sub)
 def subtract(x, y):
     """Elementwise ``x - y``.
 
@@ -46,7 +100,7 @@ defvjp(subtract, identity_rule, lambda g, ans, x, y: negative(g))
 defjvp(subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t))
 
 
-@primitive(ufunc=np.multiply)
+@primitive(ufunc=np.multiply, scalar=operator.mul)
 def multiply(x, y):
     """Elementwise ``x * y``.
 
@@ -60,7 +114,7 @@ defvjp(multiply, lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multi
 defjvp(multiply, lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t))
 
 
-@primitive
+@primitive(scalar=_mask_zero_scalar)
 def mask_zero(m, v):
     """``v``, but 0 where ``m`` is 0 and ``v`` is not finite (``m`` is a mask, not
     differentiated).
@@ -90,7 +144,7 @@ defvjp(mask_zero, None, lambda g, ans, m, v: _masked_like(m, v, g))
 defjvp(mask_zero, None, lambda t, ans, m, v: _masked_like(m, v, t))
 
 
-@primitive(ufunc=np.divide)
+@primitive(ufunc=np.divide, scalar=operator.truediv)
 def divide(x, y):
     """Elementwise ``x / y`` (alias ``true_divide``).
 
@@ -114,7 +168,7 @@ defjvp(
 true_divide = divide
 
 
-@primitive(ufunc=np.negative)
+@primitive(ufunc=np.negative, scalar=operator.neg)
 def negative(x):
     """Elementwise ``-x``.
 
@@ -128,7 +182,7 @@ defvjp(negative, lambda g, ans, x: negative(g))
 defjvp(negative, lambda t, ans, x: negative(t))
 
 
-@primitive
+@primitive(ufunc=np.positive, scalar=operator.pos)
 def positive(x):
     """Elementwise ``+x``.
 
@@ -142,7 +196,7 @@ defvjp(positive, identity_rule)
 defjvp(positive, lambda t, ans, x: t)
 
 
-@primitive
+@primitive(ufunc=np.absolute, scalar=abs)
 def absolute(x):
     """Elementwise ``|x|`` (alias ``abs``).
 
@@ -161,7 +215,7 @@ defjvp(absolute, lambda t, ans, x: multiply(t, sign(x)))
 abs = absolute
 
 
-@primitive
+@primitive(ufunc=np.square, scalar=_square_scalar)
 def square(x):
     """Elementwise ``x ** 2``.
 
@@ -176,7 +230,7 @@ defvjp(square, lambda g, ans, x: multiply(g, multiply(2.0, x)))
 defjvp(square, lambda t, ans, x: multiply(t, multiply(2.0, x)))
 
 
-@primitive
+@primitive(ufunc=np.reciprocal, scalar=_reciprocal_scalar)
 def reciprocal(x):
     """Elementwise ``1 / x``.
 
@@ -206,7 +260,7 @@ def _power_vjp_exponent(g, ans, x, y):
     return multiply(g, where(equal(x, 0), 0.0, multiply(ans, log(safe))))
 
 
-@primitive
+@primitive(ufunc=np.power, scalar=math.pow)
 def power(x, y):
     """Elementwise ``x ** y``.
 
@@ -220,7 +274,7 @@ defvjp(power, lambda g, ans, x, y: mask_zero(g, _power_vjp_base(g, ans, x, y)), 
 defjvp(power, _power_vjp_base, _power_vjp_exponent)
 
 
-@primitive
+@primitive(ufunc=np.sqrt, scalar=math.sqrt)
 def sqrt(x):
     """Elementwise square root.
 
@@ -237,7 +291,7 @@ defvjp(sqrt, lambda g, ans, x: mask_zero(g, divide(g, multiply(2.0, ans))))
 defjvp(sqrt, lambda t, ans, x: divide(t, multiply(2.0, ans)))
 
 
-@primitive
+@primitive(ufunc=np.cbrt)
 def cbrt(x):
     """Elementwise cube root (real, also for negative ``x``).
 
@@ -253,7 +307,7 @@ defjvp(cbrt, lambda t, ans, x: divide(t, multiply(3.0, square(ans))))
 # --- selection ---------------------------------------------------------------------------
 
 
-@primitive
+@primitive(scalar=_where_scalar)
 def where(condition, x, y):
     """Elementwise ``x`` where ``condition`` holds, else ``y``.
 
@@ -277,7 +331,7 @@ defjvp(
 )
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, scalar=_picked_scalar)
 def picked(x, y, ans):
     """1 where ``x`` was picked as ``ans``, 1/2 on ties, NaN where ``ans`` is NaN: the
     derivative of ``maximum``/``minimum``/``fmax``/``fmin`` with respect to ``x``.
@@ -318,7 +372,7 @@ def _pick_vjp_y(g, ans, x, y):
     return multiply(g, _picked(y, x, ans))
 
 
-@primitive
+@primitive(ufunc=np.maximum, scalar=_maximum_scalar)
 def maximum(x, y):
     """Elementwise larger of ``x`` and ``y``; NaN if either is NaN.
 
@@ -335,7 +389,7 @@ defvjp(maximum, _pick_vjp_x, _pick_vjp_y)
 defjvp(maximum, _pick_vjp_x, _pick_vjp_y)
 
 
-@primitive
+@primitive(ufunc=np.minimum, scalar=_minimum_scalar)
 def minimum(x, y):
     """Elementwise smaller of ``x`` and ``y``; NaN if either is NaN. Ties split evenly.
 
@@ -350,7 +404,7 @@ defvjp(minimum, _pick_vjp_x, _pick_vjp_y)
 defjvp(minimum, _pick_vjp_x, _pick_vjp_y)
 
 
-@primitive
+@primitive(ufunc=np.fmax)
 def fmax(x, y):
     """Elementwise larger of ``x`` and ``y``, ignoring a NaN. Ties split evenly.
 
@@ -364,7 +418,7 @@ defvjp(fmax, _pick_vjp_x, _pick_vjp_y)
 defjvp(fmax, _pick_vjp_x, _pick_vjp_y)
 
 
-@primitive
+@primitive(ufunc=np.fmin)
 def fmin(x, y):
     """Elementwise smaller of ``x`` and ``y``, ignoring a NaN. Ties split evenly.
 
@@ -418,7 +472,7 @@ defjvp(
 # --- remainders --------------------------------------------------------------------------
 
 
-@primitive
+@primitive(ufunc=np.remainder)
 def remainder(x, y):
     """Elementwise ``x - y * floor(x / y)``, the sign of ``y`` (alias ``mod``).
 
@@ -445,7 +499,7 @@ defjvp(
 mod = remainder
 
 
-@primitive
+@primitive(ufunc=np.fmod)
 def fmod(x, y):
     """Elementwise C-style remainder ``x - y * trunc(x / y)``, the sign of ``x``.
 
@@ -470,7 +524,7 @@ defjvp(
 # --- complex parts and dtype -------------------------------------------------------------
 
 
-@primitive
+@primitive(ufunc=np.conjugate)
 def conjugate(x):
     """Elementwise complex conjugate (alias ``conj``); the identity on real values.
 
@@ -528,7 +582,7 @@ def stop_gradient(x):
     return x
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, ufunc=np.sign, scalar=_sign_scalar)
 def sign(x):
     """Elementwise sign: -1, 0 or 1 (NaN for NaN); its derivative is 0.
 
@@ -538,7 +592,7 @@ def sign(x):
     return np.sign(x)
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, ufunc=np.floor)
 def floor(x):
     """Elementwise largest integer ``<= x``; its derivative is 0.
 
@@ -548,7 +602,7 @@ def floor(x):
     return np.floor(x)
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, ufunc=np.ceil)
 def ceil(x):
     """Elementwise smallest integer ``>= x``; its derivative is 0.
 
@@ -558,7 +612,7 @@ def ceil(x):
     return np.ceil(x)
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, ufunc=np.rint)
 def rint(x):
     """Elementwise nearest integer, halves to even; its derivative is 0.
 
@@ -568,7 +622,7 @@ def rint(x):
     return np.rint(x)
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, ufunc=np.trunc)
 def trunc(x):
     """Elementwise integer part, rounding towards zero; its derivative is 0.
 
@@ -588,7 +642,7 @@ def round(x, *, decimals=0):
     return np.round(x, decimals)
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, ufunc=np.floor_divide)
 def floor_divide(x, y):
     """Elementwise ``floor(x / y)``; its derivative is 0.
 
@@ -598,23 +652,23 @@ def floor_divide(x, y):
     return np.floor_divide(x, y)
 
 
-def _no_derivative(ufunc):
-    return primitive(ufunc, name=ufunc.__name__, differentiable=False)
+def _no_derivative(ufunc, scalar=None):
+    return primitive(ufunc, name=ufunc.__name__, differentiable=False, scalar=scalar)
 
 
-isnan = _no_derivative(np.isnan)
-isfinite = _no_derivative(np.isfinite)
-isinf = _no_derivative(np.isinf)
-equal = _no_derivative(np.equal)
-not_equal = _no_derivative(np.not_equal)
-less = _no_derivative(np.less)
-less_equal = _no_derivative(np.less_equal)
-greater = _no_derivative(np.greater)
-greater_equal = _no_derivative(np.greater_equal)
-logical_not = _no_derivative(np.logical_not)
-logical_and = _no_derivative(np.logical_and)
-logical_or = _no_derivative(np.logical_or)
-logical_xor = _no_derivative(np.logical_xor)
+isnan = _no_derivative(np.isnan, math.isnan)
+isfinite = _no_derivative(np.isfinite, math.isfinite)
+isinf = _no_derivative(np.isinf, math.isinf)
+equal = _no_derivative(np.equal, operator.eq)
+not_equal = _no_derivative(np.not_equal, operator.ne)
+less = _no_derivative(np.less, operator.lt)
+less_equal = _no_derivative(np.less_equal, operator.le)
+greater = _no_derivative(np.greater, operator.gt)
+greater_equal = _no_derivative(np.greater_equal, operator.ge)
+logical_not = _no_derivative(np.logical_not, operator.not_)
+logical_and = _no_derivative(np.logical_and, _both)
+logical_or = _no_derivative(np.logical_or, _either)
+logical_xor = _no_derivative(np.logical_xor, _differ)
 
 
 # --- batching: every primitive above is elementwise with NumPy broadcasting ----------------

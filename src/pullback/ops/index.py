@@ -191,7 +191,11 @@ def scatter_add_along(g, indices, *, axis, size):
     shape = list(np.broadcast_shapes(np.shape(g), np.shape(indices)))
     out_shape = shape[:axis] + [size] + shape[axis + 1 :]
     out = np.zeros(out_shape, dtype=g.dtype)
-    np.add.at(out, _along_index(np.broadcast_to(indices, shape), axis, shape), g)
+    index = _along_index(np.broadcast_to(indices, shape), axis, shape)
+    if shape[axis] == 1:
+        out[index] = g  # one index per slice: nothing repeats, so assigning is adding
+    else:
+        np.add.at(out, index, g)
     return out
 
 

@@ -97,7 +97,7 @@ def _matmul_vjp_y(g, ans, x, y):
     return gy
 
 
-@primitive
+@primitive(ufunc=np.matmul)
 def matmul(x, y):
     """Matrix product with NumPy's rules for stacks and 1-d operands.
 

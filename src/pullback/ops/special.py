@@ -7,6 +7,8 @@ stable at extreme arguments (RELIABILITY H11, H12).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core.primitive import defbatch, defjvp, defvjp, primitive
@@ -244,16 +246,23 @@ def softmax(x, *, axis=None):
     """
     x = np.asarray(x)
     if x.size:
-        peak = np.max(x, axis=axis, keepdims=True)
-    else:
-        peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    if not np.isfinite(peak).all():
-        peak = np.where(np.isfinite(peak), peak, 0.0)
+        peak = np.maximum.reduce(x, axis=axis, keepdims=True)
+        # NOTE: one finiteness check of all peaks at once (their sum), not an elementwise one;
+        # a non-finite peak (all -inf, inf, NaN) takes the careful path below.
+        if math.isfinite(np.add.reduce(peak, axis=None)):
+            e = np.exp(x - peak)
+            total = np.add.reduce(e, axis=axis, keepdims=True)
+            return np.divide(e, total, out=e if e.ndim else None)
+    return _careful_softmax(x, axis)
+
+
+def _careful_softmax(x, axis):
+    """``softmax`` where a group's peak is not finite: an all ``-inf`` group gives zeros."""
+    peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
     e = np.exp(x - peak)
     total = np.sum(e, axis=axis, keepdims=True)
-    if not total.all():
-        total = np.where(total == 0, 1.0, total)
-    return e / total
+    return e / np.where(total == 0, 1.0, total)
 
 
 def _softmax_vjp(g, ans, x, axis=None):

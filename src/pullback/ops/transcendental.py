@@ -7,6 +7,8 @@ op's Jacobian is diagonal, so a named VJP rule also serves as its JVP rule (``t`
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core.primitive import Primitive, defbatch, defjvp, defvjp, primitive
@@ -30,7 +32,7 @@ _LN10 = float(np.log(10.0))
 # --- exponentials and logarithms ---------------------------------------------------------
 
 
-@primitive(ufunc=np.exp)
+@primitive(ufunc=np.exp, scalar=math.exp)
 def exp(x):
     """Elementwise ``e ** x``.
 
@@ -44,7 +46,7 @@ defvjp(exp, lambda g, ans, x: multiply(g, ans))
 defjvp(exp, lambda t, ans, x: multiply(t, ans))
 
 
-@primitive
+@primitive(ufunc=np.exp2)
 def exp2(x):
     """Elementwise ``2 ** x``.
 
@@ -58,7 +60,7 @@ defvjp(exp2, lambda g, ans, x: multiply(g, multiply(ans, _LN2)))
 defjvp(exp2, lambda t, ans, x: multiply(t, multiply(ans, _LN2)))
 
 
-@primitive
+@primitive(ufunc=np.expm1, scalar=math.expm1)
 def expm1(x):
     """Elementwise ``exp(x) - 1``, accurate for small ``x``.
 
@@ -72,7 +74,7 @@ defvjp(expm1, lambda g, ans, x: multiply(g, add(ans, 1.0)))
 defjvp(expm1, lambda t, ans, x: multiply(t, add(ans, 1.0)))
 
 
-@primitive(ufunc=np.log)
+@primitive(ufunc=np.log, scalar=math.log)
 def log(x):
     """Elementwise natural logarithm.
 
@@ -86,7 +88,7 @@ defvjp(log, lambda g, ans, x: mask_zero(g, divide(g, x)))
 defjvp(log, lambda t, ans, x: divide(t, x))
 
 
-@primitive
+@primitive(ufunc=np.log2, scalar=math.log2)
 def log2(x):
     """Elementwise base-2 logarithm.
 
@@ -100,7 +102,7 @@ defvjp(log2, lambda g, ans, x: mask_zero(g, divide(g, multiply(x, _LN2))))
 defjvp(log2, lambda t, ans, x: divide(t, multiply(x, _LN2)))
 
 
-@primitive
+@primitive(ufunc=np.log10, scalar=math.log10)
 def log10(x):
     """Elementwise base-10 logarithm.
 
@@ -114,7 +116,7 @@ defvjp(log10, lambda g, ans, x: mask_zero(g, divide(g, multiply(x, _LN10))))
 defjvp(log10, lambda t, ans, x: divide(t, multiply(x, _LN10)))
 
 
-@primitive
+@primitive(ufunc=np.log1p, scalar=math.log1p)
 def log1p(x):
     """Elementwise ``log(1 + x)``, accurate for small ``x``.
 
@@ -134,7 +136,7 @@ def _unmasked(ans):
     return where(equal(ans, -np.inf), 0.0, ans)
 
 
-@primitive
+@primitive(ufunc=np.logaddexp)
 def logaddexp(x, y):
     """Elementwise ``log(exp(x) + exp(y))`` without overflow.
 
@@ -159,7 +161,7 @@ defjvp(
 )
 
 
-@primitive
+@primitive(ufunc=np.logaddexp2)
 def logaddexp2(x, y):
     """Elementwise ``log2(2 ** x + 2 ** y)`` without overflow.
 
@@ -183,7 +185,7 @@ defjvp(
 # --- trigonometry ------------------------------------------------------------------------
 
 
-@primitive(ufunc=np.sin)
+@primitive(ufunc=np.sin, scalar=math.sin)
 def sin(x):
     """Elementwise sine.
 
@@ -198,7 +200,7 @@ defvjp(sin, lambda g, ans, x: multiply(g, cos(x)))
 defjvp(sin, lambda t, ans, x: multiply(t, cos(x)))
 
 
-@primitive(ufunc=np.cos)
+@primitive(ufunc=np.cos, scalar=math.cos)
 def cos(x):
     """Elementwise cosine.
 
@@ -212,7 +214,7 @@ defvjp(cos, lambda g, ans, x: negative(multiply(g, sin(x))))
 defjvp(cos, lambda t, ans, x: negative(multiply(t, sin(x))))
 
 
-@primitive
+@primitive(ufunc=np.tan, scalar=math.tan)
 def tan(x):
     """Elementwise tangent.
 
@@ -232,7 +234,7 @@ def _one_minus_square(x):
     return multiply(subtract(1.0, x), add(1.0, x))
 
 
-@primitive
+@primitive(ufunc=np.arcsin, scalar=math.asin)
 def arcsin(x):
     """Elementwise inverse sine.
 
@@ -247,7 +249,7 @@ defvjp(arcsin, lambda g, ans, x: mask_zero(g, divide(g, sqrt(_one_minus_square(x
 defjvp(arcsin, lambda t, ans, x: divide(t, sqrt(_one_minus_square(x))))
 
 
-@primitive
+@primitive(ufunc=np.arccos, scalar=math.acos)
 def arccos(x):
     """Elementwise inverse cosine.
 
@@ -262,7 +264,7 @@ defvjp(arccos, lambda g, ans, x: mask_zero(g, negative(divide(g, sqrt(_one_minus
 defjvp(arccos, lambda t, ans, x: negative(divide(t, sqrt(_one_minus_square(x)))))
 
 
-@primitive
+@primitive(ufunc=np.arctan, scalar=math.atan)
 def arctan(x):
     """Elementwise inverse tangent.
 
@@ -285,7 +287,7 @@ def _arctan2_vjp_y(g, ans, x, y):
     return negative(divide(multiply(g, x), add(square(x), square(y))))
 
 
-@primitive
+@primitive(ufunc=np.arctan2, scalar=math.atan2)
 def arctan2(x, y):
     """Elementwise angle of the point ``(y, x)``: ``arctan(x / y)`` in the right quadrant.
 
@@ -306,7 +308,7 @@ def _hypot_vjp_x(g, ans, x, y):
     return multiply(g, divide(x, where(equal(ans, 0), 1.0, ans)))
 
 
-@primitive
+@primitive(ufunc=np.hypot, scalar=math.hypot)
 def hypot(x, y):
     """Elementwise ``sqrt(x**2 + y**2)`` without overflow.
 
@@ -323,7 +325,7 @@ defjvp(hypot, _hypot_vjp_x, lambda t, ans, x, y: _hypot_vjp_x(t, ans, y, x))
 # --- hyperbolic functions ----------------------------------------------------------------
 
 
-@primitive
+@primitive(ufunc=np.sinh, scalar=math.sinh)
 def sinh(x):
     """Elementwise hyperbolic sine.
 
@@ -338,7 +340,7 @@ defvjp(sinh, lambda g, ans, x: multiply(g, cosh(x)))
 defjvp(sinh, lambda t, ans, x: multiply(t, cosh(x)))
 
 
-@primitive
+@primitive(ufunc=np.cosh, scalar=math.cosh)
 def cosh(x):
     """Elementwise hyperbolic cosine.
 
@@ -352,7 +354,7 @@ defvjp(cosh, lambda g, ans, x: multiply(g, sinh(x)))
 defjvp(cosh, lambda t, ans, x: multiply(t, sinh(x)))
 
 
-@primitive(ufunc=np.tanh)
+@primitive(ufunc=np.tanh, scalar=math.tanh)
 def tanh(x):
     """Elementwise hyperbolic tangent.
 
@@ -368,7 +370,7 @@ defvjp(tanh, lambda g, ans, x: multiply(g, subtract(1.0, multiply(ans, ans))))
 defjvp(tanh, lambda t, ans, x: multiply(t, subtract(1.0, multiply(ans, ans))))
 
 
-@primitive
+@primitive(ufunc=np.arcsinh, scalar=math.asinh)
 def arcsinh(x):
     """Elementwise inverse hyperbolic sine.
 
@@ -384,7 +386,7 @@ defvjp(arcsinh, lambda g, ans, x: divide(g, hypot(x, 1.0)))
 defjvp(arcsinh, lambda t, ans, x: divide(t, hypot(x, 1.0)))
 
 
-@primitive
+@primitive(ufunc=np.arccosh, scalar=math.acosh)
 def arccosh(x):
     """Elementwise inverse hyperbolic cosine (``x >= 1``).
 
@@ -402,7 +404,7 @@ defvjp(
 defjvp(arccosh, lambda t, ans, x: divide(t, multiply(sqrt(subtract(x, 1.0)), sqrt(add(x, 1.0)))))
 
 
-@primitive
+@primitive(ufunc=np.arctanh, scalar=math.atanh)
 def arctanh(x):
     """Elementwise inverse hyperbolic tangent (``|x| < 1``).
 

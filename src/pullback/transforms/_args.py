@@ -57,10 +57,11 @@ def check_input(x, f, transform: str, position) -> None:
 
 
 def as_primal(x):
-    """The value a transform wraps: a live outer Tensor stays, anything else becomes an array."""
+    """The value a transform wraps: a live outer Tensor stays, a Python float stays (so that
+    primitives with a ``scalar`` implementation run it), anything else becomes an array."""
     if isinstance(x, Tensor):
         return read(x)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or type(x) is float:
         return x
     return np.asarray(x, dtype=np.float64 if isinstance(x, float) else None)
 

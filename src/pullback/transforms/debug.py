@@ -33,6 +33,8 @@ _current = _Current()
 
 def _nonfinite(x) -> str | None:
     """``"NaN"`` or ``"Inf"`` if the float array ``x`` holds one, else ``None``."""
+    if type(x) is float:
+        x = np.float64(x)
     dtype = getattr(x, "dtype", None)
     if dtype is None or dtype.kind not in "fc":
         return None
@@ -100,8 +102,9 @@ def _propagate_noting_node(original):
 
 def _install() -> None:
     for prim in list(_primitive._instances):
-        _saved[prim] = prim.impl
+        _saved[prim] = prim.impl, prim.scalar
         prim.impl = _checked(prim, prim.impl)
+        prim.scalar = None  # floats take the checked NumPy implementation too
     _saved["process"] = _reverse.ReverseLevel.process
     _saved["propagate"] = _reverse._propagate
     _reverse.ReverseLevel.process = _process_noting_sites(_saved["process"])
@@ -111,8 +114,8 @@ def _install() -> None:
 def _uninstall() -> None:
     _reverse.ReverseLevel.process = _saved.pop("process")
     _reverse._propagate = _saved.pop("propagate")
-    for prim, impl in _saved.items():
-        prim.impl = impl
+    for prim, (impl, scalar) in _saved.items():
+        prim.impl, prim.scalar = impl, scalar
     _saved.clear()
 
 

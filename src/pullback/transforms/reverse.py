@@ -10,7 +10,7 @@ import numpy as np
 
 from .._core.errors import MissingRuleError
 from .._core.levels import Level, pause_collector, resume_collector
-from .._core.primitive import bind, identity_rule
+from .._core.primitive import bind, call_scalar, identity_rule, on_floats
 from .._core.tensor import Tensor, dtype_of, shape_of, wrap
 from ..ops.elementwise import add
 from . import transpose
@@ -78,6 +78,7 @@ def leaf_node() -> Node:
 
 _new_tensor = Tensor.__new__
 _new_node = Node.__new__  # 25% faster than Node(...) on the recording path (bench/overhead.py)
+_ndarray = np.ndarray  # a global, not np.ndarray: the float-path check is one type test
 
 
 class ReverseLevel(Level):
@@ -118,19 +119,25 @@ class ReverseLevel(Level):
         # NOTE: with no outer level involved, the implementation is called directly (fast path).
         if nested:
             ans = bind(prim, *primals, **params)
+        elif type(primals[0]) is not _ndarray and prim.scalar is not None and on_floats(primals):
+            ans = call_scalar(prim, primals, params)
         else:
             ans = prim.impl(*primals, **params) if params else prim.impl(*primals)
         if not prim.differentiable:
             return ans
         if prim.multiple_results:
             return self._record_many(prim, parents, primals, ans, params)
-        try:
-            if ans.dtype.kind not in "fc":
-                return ans
-        except AttributeError:
-            if not is_differentiable_dtype(ans):
-                return ans
-            ans = np.asarray(ans)
+        if type(ans) is float:
+            shape = ()
+        else:
+            try:
+                if ans.dtype.kind not in "fc":
+                    return ans
+            except AttributeError:
+                if not is_differentiable_dtype(ans):
+                    return ans
+                ans = np.asarray(ans)
+            shape = ans.shape
         node = _new_node(Node)
         node.prim = prim
         node.parents = parents
@@ -144,7 +151,7 @@ class ReverseLevel(Level):
             out._shape = ans._shape
         else:
             out._raw = ans
-            out._shape = ans.shape
+            out._shape = shape
         out._primal = ans
         out._level = self
         out._node = node
@@ -246,11 +253,14 @@ def _propagate(node: Node, g, cts: dict) -> None:
             if gi is None:
                 continue
         x = args[i]
-        try:
-            # NOTE: builtin dtypes are singletons, so `is` settles the common case cheaply.
-            fits = gi.shape == x.shape and (gi.dtype is x.dtype or gi.dtype == x.dtype)
-        except AttributeError:
-            fits = False
+        if type(x) is float and (type(gi) is float or type(gi) is np.float64):
+            fits = True
+        else:
+            try:
+                # NOTE: builtin dtypes are singletons, so `is` settles the common case cheaply.
+                fits = gi.shape == x.shape and (gi.dtype is x.dtype or gi.dtype == x.dtype)
+            except AttributeError:
+                fits = False
         if not fits:
             gi = fit_cotangent(gi, x)
         prev = cts.get(parent)
@@ -392,7 +402,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
         seed_node = _own_node(level, out)
         found = {}
         if seed_node is not None:
-            seed = np.ones(shape_of(out), dtype_of(out))
+            seed = 1.0 if type(out._raw) is float else np.ones(shape_of(out), dtype_of(out))
             found = level.backward({seed_node: seed}, [n for n in nodes if n is not None], False)
         grads = _grads_tree(found, nodes, trees, nums, kind, argnums)
         value = restore(out, kind)

@@ -1,0 +1,87 @@
+"""``bind``'s float path: primitives with a ``scalar`` implementation run it on Python floats."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import pullback as pb
+import pullback.numpy as pnp
+from pullback._core.primitive import on_floats
+from pullback.ops import elementwise, transcendental
+
+from ..ops.harness import POINTS
+from ..ops.test_elementwise import CASES as ELEMENTWISE
+from ..ops.test_transcendental import CASES as TRANSCENDENTAL
+
+
+def test_on_floats_needs_a_float_and_nothing_but_numbers():
+    assert on_floats((1.5, 2))
+    assert on_floats((np.float64(1.5),))
+    assert not on_floats((1, 2))  # ints stay NumPy's (np.int64 results)
+    assert not on_floats((1.5, np.ones(2)))
+    assert not on_floats((True, 1.5))
+
+
+def test_scalar_implementations_give_numpys_values():
+    rng = np.random.default_rng(0)
+    for prim in (*vars(elementwise).values(), *vars(transcendental).values()):
+        if not isinstance(prim, pb.Primitive) or prim.scalar is None:
+            continue
+        nargs = prim.ufunc.nin if prim.ufunc else len(prim.__signature__.parameters)
+        for _ in range(20):
+            args = [float(v) for v in rng.uniform(-2.0, 2.0, nargs)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = prim.impl(*args)
+            try:
+                got = prim.scalar(*args)
+            except (ArithmeticError, ValueError):
+                assert not np.isfinite(want), prim.name  # math raises only where NumPy warns
+                continue
+            assert got == pytest.approx(float(want), rel=1e-15, abs=0), prim.name
+
+
+SCALAR_CASES = [c for c in ELEMENTWISE + TRANSCENDENTAL if c.nargs <= 2]
+
+
+@pytest.mark.parametrize("case", SCALAR_CASES[::2], ids=lambda c: c.name)
+def test_gradients_on_floats_equal_gradients_on_0d_arrays(case):
+    rng = np.random.default_rng(3)
+    argnums = tuple(range(case.nargs))
+    for _ in range(POINTS):
+        args = [float(case.sampler(i)(rng, ())) for i in argnums]
+        value = case.fn(*args)
+        if not np.issubdtype(np.asarray(value).dtype, np.floating):
+            continue
+        want = pb.value_and_grad(case.fn, argnums)(*[np.asarray(a) for a in args])
+        got = pb.value_and_grad(case.fn, argnums)(*args)
+        assert type(got[0]) is float
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-14, atol=0)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize(
+    "f, x, want",
+    [
+        (pnp.log, 0.0, -math.inf),
+        (pnp.exp, 1000.0, math.inf),
+        (pnp.sqrt, -1.0, math.nan),
+        (lambda x: 1.0 / x, 0.0, math.inf),
+    ],
+)
+def test_where_math_raises_numpy_answers(f, x, want):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = float(f(pb.tensor(x)))
+        grad = pb.grad(f)(x)
+    assert got == want or (math.isnan(got) and math.isnan(want))
+    assert isinstance(grad, float)
+
+
+def test_second_order_on_floats():
+    f = lambda x: pnp.sin(x) * pnp.exp(x)  # noqa: E731
+    d2 = pb.grad(pb.grad(f))(0.7)
+    assert d2 == pytest.approx(2 * math.cos(0.7) * math.exp(0.7), rel=1e-14)
+    assert type(d2) is float
