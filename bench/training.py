@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 import pullback as pb
-import pullback.numpy as pnp
 from bench import _peers
 from bench._runner import Case, Workload
 
@@ -43,18 +42,6 @@ def digits_data():
         np.zeros(CLASSES, np.float32),
     )
     return x, labels[:BATCH], init
-
-
-def cross_entropy(logits, y):
-    """``pb.nn.softmax_cross_entropy`` for int labels, written so that ``pb.jit`` can trace it.
-
-    NOTE: ``pb.nn.softmax_cross_entropy`` turns int labels into a NumPy array with
-    ``labels.numpy()``; under ``pb.jit`` that bakes the first call's labels into the graph as a
-    constant, and later batches silently reuse them. ``take_along_axis`` on the traced labels
-    records them as an input instead.
-    """
-    logp = pb.nn.log_softmax(logits, axis=-1)
-    return -pnp.mean(pnp.take_along_axis(logp, y[:, None], axis=-1))
 
 
 # --- the digits step: every implementation is make(init, x, y) -> (step, current) ------------
@@ -120,14 +107,9 @@ def make_pullback_tape(init, x, y):
     return step, lambda: tuple(v.numpy() for v in variables)
 
 
-def _jit_loss(p, x, y):
-    h = pb.nn.relu(x @ p["w1"] + p["b1"])
-    return cross_entropy(h @ p["w2"] + p["b2"], y)
-
-
 def pullback_train_step(p, x, y):
     """The whole step as a function ``(params, x, y) -> new params``, for ``pb.jit``."""
-    g = pb.grad(_jit_loss)(p, x, y)
+    g = pb.grad(_dict_loss)(p, x, y)
     return {k: p[k] - LR * g[k] for k in NAMES}
 
 
@@ -329,8 +311,6 @@ def build_digits() -> Workload:
             "the check compares each case's update after one step from the same init (rtol 1e-4)",
             f"steps/s = 1 / median; versions: torch {_peers.version('torch')}, "
             f"jax {_peers.version('jax')}, autograd {_peers.version('autograd')}",
-            "pb.jit(step) uses cross_entropy (take_along_axis): pb.nn.softmax_cross_entropy "
-            "bakes int labels into a jitted graph as a constant",
         ],
     )
 

@@ -71,7 +71,7 @@ def _registered(cls: type):
     return None
 
 
-_COMMON_LEAVES = (float, int, complex, bool, str, np.ndarray, np.float64, np.float32)
+_COMMON_LEAVES = frozenset((float, int, complex, bool, str, np.ndarray, np.float64, np.float32))
 
 
 def _node_of(x):
@@ -113,7 +113,7 @@ def _flatten(x, leaves: list, is_leaf) -> TreeDef:
         leaves.append(x)
         return _LEAF
     kind, children, aux = node
-    return TreeDef(kind, aux, tuple(_flatten(c, leaves, is_leaf) for c in children))
+    return TreeDef(kind, aux, tuple([_flatten(c, leaves, is_leaf) for c in children]))
 
 
 def unflatten(treedef: TreeDef, leaves) -> Any:

@@ -86,18 +86,14 @@ class _Compiled:
         self.scalars = compile_scalars(graph)
 
     def __call__(self, inputs: list):
-        if all(type(x) is float for x in inputs) and inputs:
-            kind = "float"
-        elif any(isinstance(x, Tensor) for x in inputs):
-            kind = "tensor"
-        else:
-            kind = "array"
+        kind = _kind(inputs)
         if kind == "tensor" or _state.stack or _debug._depth:
             outs = evaluate(self.graph, inputs)
         else:
             outs = self._replay(inputs, kind)
-        # NOTE: the float replay's results are already what restore makes of them.
-        outs = [o if type(o) is float and kind == "float" else restore(o, kind) for o in outs]
+        # NOTE: most results are already what restore makes of them (bench/training.py, jit).
+        ready = float if kind == "float" else (np.ndarray if kind == "array" else None)
+        outs = [o if type(o) is ready else restore(o, kind) for o in outs]
         return unflatten(self.graph.out_tree, outs)
 
     def _replay(self, inputs: list, kind: str) -> list:
@@ -107,6 +103,19 @@ class _Compiled:
             except (ArithmeticError, ValueError):
                 pass  # NumPy's inf or nan (with its warning) where math raises
         return self.arrays(*[np.asarray(x) if type(x) is float else x for x in inputs])
+
+
+def _kind(inputs: list) -> str:
+    """``"float"`` if all inputs are Python floats, ``"tensor"`` if one is a Tensor, else
+    ``"array"``: the kind results are given back in."""
+    floats = bool(inputs)
+    for x in inputs:
+        kind = type(x)
+        if kind is not float:
+            floats = False
+            if isinstance(x, Tensor):
+                return "tensor"
+    return "float" if floats else "array"
 
 
 def _compile(f, args, leaves) -> _Compiled:

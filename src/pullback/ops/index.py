@@ -178,20 +178,24 @@ def gather_along(x, indices, *, axis):
 
 
 def _along_index(indices, axis: int, shape) -> tuple:
-    """The full integer index that ``np.add.at`` needs to undo ``take_along_axis``."""
-    grid = list(np.indices(shape, sparse=True))
-    grid[axis] = indices
-    return tuple(grid)
+    """The full integer index that ``np.add.at`` needs to undo ``take_along_axis``: ``indices``
+    along ``axis``, an ``arange`` along every other axis (all broadcast together)."""
+    ndim = len(shape)
+    return tuple(
+        indices if d == axis else np.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1))
+        for d, n in enumerate(shape)
+    )
 
 
 @primitive
 def scatter_add_along(g, indices, *, axis, size):
     """Zeros with ``g`` added at ``indices`` along ``axis`` (of length ``size``): the
     transpose of ``gather_along``; repeated indices accumulate."""
-    shape = list(np.broadcast_shapes(np.shape(g), np.shape(indices)))
+    g_shape, i_shape = np.shape(g), np.shape(indices)
+    shape = list(g_shape if g_shape == i_shape else np.broadcast_shapes(g_shape, i_shape))
     out_shape = shape[:axis] + [size] + shape[axis + 1 :]
     out = np.zeros(out_shape, dtype=g.dtype)
-    index = _along_index(np.broadcast_to(indices, shape), axis, shape)
+    index = _along_index(indices, axis, shape)
     if shape[axis] == 1:
         out[index] = g  # one index per slice: nothing repeats, so assigning is adding
     else:

@@ -224,6 +224,13 @@ def logsumexp(x, *, axis=None, keepdims=False):
     >>> pb.grad(logsumexp)(np.array([0.0, 0.0]))
     array([0.5, 0.5])
     """
+    x = np.asarray(x)
+    if x.size:
+        peak = np.maximum.reduce(x, axis=axis, keepdims=True)
+        # NOTE: as in softmax: with every peak finite each sum is >= 1 (no log(0) warning).
+        if math.isfinite(np.add.reduce(peak, axis=None)):
+            out = np.log(np.add.reduce(np.exp(x - peak), axis=axis, keepdims=True)) + peak
+            return out if keepdims else np.squeeze(out, axis=axis)
     peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     peak = np.where(np.isfinite(peak), peak, 0.0)
     with np.errstate(divide="ignore"):
