@@ -81,9 +81,11 @@ def build_hessian(quick: bool) -> Workload:
     rest = (b1, w2, b2)
     loss = seed002_loss(pnp, x, rest)
     hess = hessian(loss)
+    jitted = pb.jit(hess)
     grad_loss = pb.grad(loss)
     cases = [
         Case("pullback hessian (jacfwd of jacrev)", lambda: hess(w1), lambda: (hess(w1),)),
+        Case("pullback pb.jit(hessian)", lambda: jitted(w1), lambda: (jitted(w1),)),
         Case("pullback jacrev of grad", _run(jacrev(grad_loss), w1), _grads(jacrev(grad_loss), w1)),
         Case(
             "pullback nested GradientTape",
@@ -129,6 +131,7 @@ def _jacobian_workload(name: str, title: str, weights, x) -> Workload:
     cases = [
         Case("pullback jacrev", _run(jacrev(f), x), _grads(jacrev(f), x)),
         Case("pullback jacfwd", _run(jacfwd(f), x), _grads(jacfwd(f), x)),
+        Case("pullback pb.jit(jacrev)", _run(pb.jit(jacrev(f)), x), _grads(pb.jit(jacrev(f)), x)),
         Case("pullback jacobian (picks a mode)", _run(jacobian(f), x), _grads(jacobian(f), x)),
         Case(
             "pullback GradientTape.jacobian",
@@ -150,11 +153,17 @@ def build_per_example(quick: bool) -> Workload:
     x = rng.standard_normal((batch, 64))
     y = np.eye(10)[rng.integers(0, 10, batch)]
     per_example = pb.vmap(pb.grad(example_loss(pnp)), in_axes=(None, 0, 0))
+    jitted = pb.jit(per_example)
     cases = [
         Case(
             "pullback vmap(grad)",
             lambda: per_example(params, x, y),
             lambda: per_example(params, x, y),
+        ),
+        Case(
+            "pullback pb.jit(vmap(grad))",
+            lambda: jitted(params, x, y),
+            lambda: jitted(params, x, y),
         ),
         _pb_loop_case(params, x, y),
         *_jax_per_example_cases(params, x, y),

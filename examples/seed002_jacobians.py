@@ -183,15 +183,6 @@ def off_diagonal_max(j: np.ndarray) -> float:
     return float(np.max(np.abs(np.where(mask, j, 0.0))))
 
 
-def as_patches(j: np.ndarray) -> np.ndarray:
-    """The seed's ``plot_as_patches`` image: one padded ``(batch, batch)`` patch per pair."""
-    j = np.transpose(j, [1, 0, 3, 2])
-    lim = np.max(np.abs(j))
-    j = np.pad(j, [[0, 0], [1, 1], [0, 0], [1, 1]], constant_values=-lim)
-    s = j.shape
-    return j.reshape(s[0] * s[1], s[2] * s[3])
-
-
 def save_plots(results: dict, path: str) -> bool:
     """Save the seed's figures to ``path``; ``False`` if matplotlib is not installed."""
     try:
@@ -201,6 +192,7 @@ def save_plots(results: dict, path: str) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    as_patches = pb.plot.as_patches
     fig, axes = plt.subplots(2, 3, figsize=(18, 10))
     scalar = results["scalar_source"]
     axes[0, 0].plot(scalar["x"], scalar["y"], label="y")
@@ -214,9 +206,7 @@ def save_plots(results: dict, path: str) -> bool:
         (as_patches(results["batch_norm"]["j"]), "These slices are not diagonal"),
     ]
     for ax, (image, title) in zip(axes.flat[1:], images):
-        lim = np.max(np.abs(image))
-        shown = ax.imshow(image, vmin=-lim, vmax=lim, cmap="seismic")
-        fig.colorbar(shown, ax=ax)
+        pb.plot.imshow_zero_center(image, ax=ax)
         ax.set_title(title)
     axes[1, 1].set_xlabel("Don't use `batch_jacobian`")
     axes.flat[-1].axis("off")

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from . import numpy as numpy
+from . import plot as plot
 from . import tree as tree
 from ._core.errors import MissingRuleError as MissingRuleError
 from ._core.primitive import Primitive as Primitive

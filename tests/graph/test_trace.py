@@ -42,3 +42,19 @@ def test_calling_a_graph_with_another_structure_raises():
     g = pb.trace(lambda x, y: x * y, 1.0, 2.0)
     with pytest.raises(TypeError, match="traced for arguments"):
         g(1.0)
+
+
+def test_an_int_argument_used_as_a_length_or_bound_raises_instead_of_freezing():
+    # Regression: range(n) on a traced int recorded the example's count of steps, and the
+    # graph silently returned x ** 2 when called with n = 3.
+    def power(x, n):
+        y = 1.0
+        for _ in range(n):
+            y = y * x
+        return y
+
+    with pytest.raises(TypeError, match=r"range\(\).*test_trace.py:\d+.*pb.jit keeps"):
+        pb.trace(power, 1.5, 2)
+    with pytest.raises(TypeError, match="slice bound"):
+        pb.trace(lambda x, n: x[:n], np.arange(4.0), 2)
+    assert pb.jit(power)(1.5, 3) == pytest.approx(3.375)  # jit: ints are static

@@ -135,6 +135,10 @@ class Tensor:
         return int(self._raw)
 
     def __index__(self) -> int:
+        self._check_concrete(
+            "Using it as an index or a length (range(), a slice bound)",
+            "freeze the value it was traced with",
+        )
         return self._raw.__index__()
 
     def __complex__(self) -> complex:
@@ -156,8 +160,9 @@ class Tensor:
                 raise TypeError(
                     f"{what} depends on a value that pb.jit / pb.trace is tracing (at "
                     f"{user_call_site()}): the graph would {consequence}. Use pnp ops "
-                    f"(pnp.where for data-dependent choices), or pass the value as a static "
-                    f"Python int/bool."
+                    f"(pnp.where for data-dependent choices), or make the value static: "
+                    f"pb.jit keeps Python ints/bools out of the graph, pb.trace records every "
+                    f"argument as an input."
                 )
             t = t._primal
 
