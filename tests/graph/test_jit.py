@@ -111,3 +111,24 @@ def test_reading_a_traced_value_out_of_the_graph_raises():
         pb.jit(lambda x: x * float(x.numpy().sum()))(np.ones(2))
     with pytest.raises(TypeError, match="An index array.*pb.jit"):
         pb.jit(lambda x, i: x[i])(np.ones(3), np.array([0, 1]))
+
+
+def test_keyword_arguments_are_part_of_the_signature():
+    calls = []
+
+    def f(x, *, scale, shift=0.0):
+        calls.append(1)
+        return x * scale + shift
+
+    jf = pb.jit(f)
+    x = np.arange(3.0)
+    np.testing.assert_array_equal(jf(x, scale=2.0), x * 2.0)
+    np.testing.assert_array_equal(jf(x, shift=1.0, scale=3.0), x * 3.0 + 1.0)
+    np.testing.assert_array_equal(jf(x, scale=4.0, shift=1.0), x * 4.0 + 1.0)
+    assert len(calls) == 2  # same names, same order after sorting: one trace
+    assert pb.grad(lambda s: jf(1.5, scale=s))(2.0) == 1.5
+
+
+def test_float_of_a_traced_value_says_it_would_be_frozen():
+    with pytest.raises(TypeError, match=r"float\(\).*freeze the value"):
+        pb.jit(lambda x: x * float(x))(2.0)

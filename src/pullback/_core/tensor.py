@@ -127,6 +127,7 @@ class Tensor:
         return np.asarray(self._raw, dtype=dtype)
 
     def __float__(self) -> float:
+        self._check_concrete("float()", "freeze the value it was traced with")
         self._check_untracked("float()")
         return float(self._raw)
 

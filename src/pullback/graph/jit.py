@@ -62,12 +62,13 @@ def jit(f):
     cache: dict = {}
 
     @functools.wraps(f)
-    def jitted(*args):
-        leaves, in_tree = flatten(tuple(args))
+    def jitted(*args, **kwargs):
+        # NOTE: keyword arguments are leaves too (a dict of them, sorted by name).
+        leaves, in_tree = flatten((args, dict(sorted(kwargs.items()))) if kwargs else args)
         key = (in_tree, tuple(_signature(x) for x in leaves))
         compiled = cache.get(key)
         if compiled is None:
-            compiled = cache[key] = _compile(f, args, leaves)
+            compiled = cache[key] = _compile(f, leaves, in_tree, bool(kwargs))
         return compiled([leaves[i] for i in compiled.dynamic])
 
     jitted.cache = cache
@@ -118,18 +119,15 @@ def _kind(inputs: list) -> str:
     return "float" if floats else "array"
 
 
-def _compile(f, args, leaves) -> _Compiled:
+def _compile(f, leaves, in_tree, with_kwargs: bool) -> _Compiled:
     dynamic = [i for i, x in enumerate(leaves) if not _is_static(x)]
-    static = {i: x for i, x in enumerate(leaves) if _is_static(x)}
-    _, in_tree = flatten(tuple(args))
 
     def only_dynamic(*dyn):
         full = list(leaves)
         for i, x in zip(dynamic, dyn):
             full[i] = x
-        for i, x in static.items():
-            full[i] = x
-        return f(*unflatten(in_tree, full))
+        tree = unflatten(in_tree, full)
+        return f(*tree[0], **tree[1]) if with_kwargs else f(*tree)
 
     only_dynamic.__name__ = getattr(f, "__name__", "jitted")
     graph = optimize(trace(only_dynamic, *[leaves[i] for i in dynamic]))
