@@ -7,6 +7,7 @@ import pytest
 
 import pullback as pb
 import pullback.nn
+import pullback.numpy as pnp
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.normal(size=(4, 3))
@@ -55,3 +56,46 @@ def test_mse_value_and_gradient():
     pred, target = np.array([1.0, 2.0]), np.array([0.0, 4.0])
     np.testing.assert_allclose(pb.nn.mse(pred, target), 2.5)
     np.testing.assert_allclose(pb.grad(pb.nn.mse)(pred, target), [1.0, -2.0])
+
+
+def _composite(z, labels):
+    logp = pb.nn.log_softmax(z, axis=-1)
+    return -pnp.mean(pnp.take_along_axis(logp, pnp.expand_dims(labels, -1), axis=-1))
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4), (1, 7)])
+def test_int_label_cross_entropy_equals_its_composite_formula(shape):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(shape)
+    labels = rng.integers(0, shape[-1], shape[:-1])
+    loss = lambda z: pb.nn.softmax_cross_entropy(z, labels)  # noqa: E731
+    assert float(loss(z)) == pytest.approx(float(_composite(z, labels)), rel=1e-15)
+    np.testing.assert_allclose(
+        pb.grad(loss)(z), pb.grad(lambda z: _composite(z, labels))(z), rtol=1e-14, atol=1e-17
+    )
+    pb.check_grads(loss, (z,), order=2, modes=("rev", "fwd"))
+
+
+def test_int_label_cross_entropy_vectorises():
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((6, 3, 5))
+    labels = rng.integers(0, 5, (6, 3))
+    per_example = pb.vmap(pb.nn.softmax_cross_entropy)(z, labels)
+    looped = [float(pb.nn.softmax_cross_entropy(z[i], labels[i])) for i in range(6)]
+    np.testing.assert_allclose(per_example, looped, rtol=1e-14)
+    grads = pb.vmap(pb.grad(pb.nn.softmax_cross_entropy))(z, labels)
+    np.testing.assert_allclose(
+        grads[2], pb.grad(pb.nn.softmax_cross_entropy)(z[2], labels[2]), rtol=1e-14
+    )
+    shared = pb.vmap(pb.nn.softmax_cross_entropy, in_axes=(None, 0))(z[0], labels)
+    assert shared.shape == (6,)
+    np.testing.assert_allclose(shared[4], float(pb.nn.softmax_cross_entropy(z[0], labels[4])))
+
+
+def test_int_label_cross_entropy_jits_and_saves(tmp_path):
+    z, labels = np.random.default_rng(2).standard_normal((4, 3)), np.array([0, 2, 1, 2])
+    loss = pb.nn.softmax_cross_entropy
+    assert pb.jit(loss)(z, labels) == pytest.approx(float(loss(z, labels)), rel=1e-15)
+    pb.save(tmp_path / "ce.pb", loss, z, labels)
+    loaded = pb.load(tmp_path / "ce.pb")
+    np.testing.assert_allclose(pb.grad(loaded)(z, labels), pb.grad(loss)(z, labels), rtol=1e-15)
