@@ -12,6 +12,7 @@ BatchNorm updates the same running mean whether it is called directly or inside 
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,11 +34,19 @@ def _is_param(value) -> bool:
     return False
 
 
+# NOTE: attribute values that are never pytree children, settled by one type test: flattening
+# a model runs _is_dynamic on every attribute of every module, several times a training step.
+_STATIC_TYPES = frozenset((bool, int, float, str, type(None), types.FunctionType))
+
+
 def _is_dynamic(value) -> bool:
     """Whether an attribute value belongs in the pytree children rather than the aux data."""
+    kind = type(value)
+    if kind in _STATIC_TYPES:
+        return False
     if isinstance(value, Module) or _is_param(value):
         return True
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
         return any(_is_dynamic(v) for v in value)
     if isinstance(value, dict):
         return any(_is_dynamic(v) for v in value.values())
