@@ -135,6 +135,12 @@ def test_arrays_do_not_take_the_float_path():
     assert isinstance(got, np.ndarray) and got.shape == ()
 
 
+def test_numpy_floats_give_floats_as_grad_does():
+    got = pb.jit(pb.grad(seed))(np.float64(1.5), 2.0, 0.5)
+    assert type(got) is float
+    assert got == pytest.approx(pb.grad(seed)(np.float64(1.5), 2.0, 0.5), rel=1e-14)
+
+
 @pytest.mark.parametrize(
     "f, x",
     [

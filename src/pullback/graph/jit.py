@@ -107,15 +107,15 @@ class _Compiled:
 
 
 def _kind(inputs: list) -> str:
-    """``"float"`` if all inputs are Python floats, ``"tensor"`` if one is a Tensor, else
-    ``"array"``: the kind results are given back in."""
+    """``"float"`` if all inputs are floats (Python's or NumPy's, as for ``grad``),
+    ``"tensor"`` if one is a Tensor, else ``"array"``: the kind results are given back in."""
     floats = bool(inputs)
     for x in inputs:
-        kind = type(x)
-        if kind is not float:
-            floats = False
-            if isinstance(x, Tensor):
-                return "tensor"
+        if type(x) is float:
+            continue
+        if isinstance(x, Tensor):
+            return "tensor"
+        floats = floats and isinstance(x, float)
     return "float" if floats else "array"
 
 
