@@ -89,8 +89,6 @@ class Level:
     def unwrap(self, args) -> tuple[list, list]:
         """``(values, own)``: each argument one level down, and the argument itself where
         this level tracks it (``None`` elsewhere), for reading the level's own field."""
-        from .tensor import Tensor
-
         values = []
         own = []
         for a in args:
@@ -110,3 +108,7 @@ class Level:
 def active_levels() -> list[Level]:
     """The levels open in this thread, innermost last."""
     return list(_state.stack)
+
+
+# NOTE: at the bottom: tensor.py imports pullback.numpy, whose primitives import this module.
+from .tensor import Tensor  # noqa: E402

@@ -6,16 +6,14 @@ values are concrete) and appends an equation. Values it does not track become co
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 import numpy as np
 
-from .._core.errors import describe_function
 from .._core.levels import Level
 from .._core.primitive import bind
 from .._core.tensor import Tensor, dtype_of, shape_of
-from .._core.tree import flatten
+from .._core.tree import flatten, unflatten
 from ..transforms._args import as_primal
 from .ir import Const, Equation, Graph
 
@@ -94,8 +92,6 @@ def trace(f, *example_args) -> Graph:
 
 
 def _rebuild(in_tree, leaves):
-    from .._core.tree import unflatten
-
     return unflatten(in_tree, leaves)
 
 
@@ -103,6 +99,3 @@ def _outvar(level, x):
     if isinstance(x, Tensor) and x._level is level:
         return x._node
     return Const(_constant(x))
-
-
-del functools, describe_function

@@ -21,9 +21,17 @@ _UNSUPPORTED = (
 
 
 @functools.cache
+def _pnp():
+    """``pullback.numpy``, which imports this module (so: on first use, then cached)."""
+    from .. import numpy as pnp
+
+    return pnp
+
+
+@functools.cache
 def _function_table() -> dict:
     """NumPy function -> pnp function, for every name both define."""
-    from .. import numpy as pnp
+    pnp = _pnp()
 
     table = {}
     for namespace, mine in ((np, pnp), (np.linalg, pnp.linalg)):
@@ -66,7 +74,7 @@ def array_function(func, args, kwargs):
 def array_ufunc(ufunc, method, inputs, kwargs):
     """``__array_ufunc__``: map ``ufunc(...)`` calls onto pnp; reductions like np.add.reduce
     onto pnp's reductions."""
-    from .. import numpy as pnp
+    pnp = _pnp()
 
     if kwargs.get("out") is not None:
         if _is_tracked(inputs):
