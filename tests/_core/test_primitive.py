@@ -85,3 +85,33 @@ def test_second_order_on_floats():
     d2 = pb.grad(pb.grad(f))(0.7)
     assert d2 == pytest.approx(2 * math.cos(0.7) * math.exp(0.7), rel=1e-14)
     assert type(d2) is float
+
+
+def test_scalar_implementations_promote_like_numpy():
+    # Regression: maximum(-1.0, 0) gave the int 0, an untracked output, and grad failed.
+    rng = np.random.default_rng(4)
+    for prim in (*vars(elementwise).values(), *vars(transcendental).values()):
+        if not isinstance(prim, pb.Primitive) or prim.scalar is None:
+            continue
+        nargs = prim.ufunc.nin if prim.ufunc else len(prim.__signature__.parameters)
+        for mask in range(1, 2**nargs):  # which arguments are floats (at least one)
+            args = [
+                float(rng.uniform(0.1, 2.0)) if mask >> i & 1 else int(rng.integers(0, 3))
+                for i in range(nargs)
+            ]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = np.asarray(prim.impl(*args))
+                try:
+                    got = prim.scalar(*args)
+                except (ArithmeticError, ValueError):
+                    continue
+            if want.dtype.kind == "f":
+                assert isinstance(got, float), (prim.name, args, got)
+            assert got == pytest.approx(want.item(), rel=1e-15, nan_ok=True), (prim.name, args)
+
+
+def test_selecting_an_int_branch_keeps_the_gradient():
+    assert pb.grad(lambda x: pnp.maximum(x, 0))(-1.0) == 0.0
+    assert pb.value_and_grad(lambda x: pnp.where(x > 0, x, 0))(-1.0) == (0.0, 0.0)
+    assert pb.jit(pb.grad(lambda x: pnp.minimum(x, 0) + x))(1.0) == 1.0

@@ -35,15 +35,17 @@ def _mask_zero_scalar(m, v):
 
 
 def _where_scalar(condition, x, y):
-    return x if condition else y
+    # NOTE: float if either branch is, as NumPy promotes: where(x > 0, x, 0) is 0.0, not 0.
+    picked = x if condition else y
+    return float(picked) if isinstance(x, float) or isinstance(y, float) else picked
 
 
 def _maximum_scalar(x, y):
-    return x if x >= y or x != x else y
+    return float(x if x >= y or x != x else y)  # float(): maximum(-1.0, 0) is 0.0
 
 
 def _minimum_scalar(x, y):
-    return x if x <= y or x != x else y
+    return float(x if x <= y or x != x else y)
 
 
 def _sign_scalar(x):
