@@ -115,3 +115,21 @@ def test_selecting_an_int_branch_keeps_the_gradient():
     assert pb.grad(lambda x: pnp.maximum(x, 0))(-1.0) == 0.0
     assert pb.value_and_grad(lambda x: pnp.where(x > 0, x, 0))(-1.0) == (0.0, 0.0)
     assert pb.jit(pb.grad(lambda x: pnp.minimum(x, 0) + x))(1.0) == 1.0
+
+
+@pytest.mark.parametrize("case", SCALAR_CASES[1::2], ids=lambda c: c.name)
+def test_forward_and_second_order_on_floats_equal_0d_arrays(case):
+    rng = np.random.default_rng(5)
+    argnums = tuple(range(case.nargs))
+    for _ in range(POINTS):
+        args = [float(case.sampler(i)(rng, ())) for i in argnums]
+        if not np.issubdtype(np.asarray(case.fn(*args)).dtype, np.floating):
+            continue
+        tangents = [1.0] * case.nargs
+        want = pb.jvp(case.fn, [np.asarray(a) for a in args], tangents)
+        got = pb.jvp(case.fn, args, tangents)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+        d2 = pb.grad(pb.grad(case.fn))
+        np.testing.assert_allclose(
+            d2(*args), d2(*[np.asarray(a) for a in args]), rtol=1e-12, atol=1e-300
+        )
