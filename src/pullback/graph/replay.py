@@ -149,7 +149,7 @@ def _writable_operands(graph: Graph) -> dict[int, int]:
         out = eqn.outputs[0]
         direct.add(out)
         target = None
-        if ufunc.signature is None:  # elementwise (not matmul)
+        if ufunc.signature is None and not eqn.params:  # elementwise (not matmul)
             target = _dead_operand(k, eqn, graph.avals, buffer, members, pinned, last_use, direct)
         if target is None:
             _join(out, out, buffer, members)
