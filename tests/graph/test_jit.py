@@ -132,3 +132,20 @@ def test_keyword_arguments_are_part_of_the_signature():
 def test_float_of_a_traced_value_says_it_would_be_frozen():
     with pytest.raises(TypeError, match=r"float\(\).*freeze the value"):
         pb.jit(lambda x: x * float(x))(2.0)
+
+
+def test_a_module_replays_on_its_variables_values():
+    model = pb.nn.Sequential(pb.nn.Dense(3, 4, activation=pb.nn.relu), pb.nn.Dense(4, 2))
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    forward = pb.jit(lambda m, x: m(x))
+    out = forward(model, x)
+    assert isinstance(out, pb.Tensor)
+    np.testing.assert_array_equal(out.numpy(), model(x).numpy())
+    model.layers[1].bias.assign(np.ones(2))  # a new value, the same signature: seen
+    np.testing.assert_array_equal(forward(model, x).numpy(), model(x).numpy())
+    assert len(forward.cache) == 1
+    with pb.GradientTape() as tape:
+        y = pnp.sum(forward(model, x))
+    grads = tape.gradient(y, model.trainable_variables)
+    eager = pb.grad(lambda m: pnp.sum(m(x)))(model)
+    np.testing.assert_allclose(grads[0], eager.layers[0].kernel, rtol=1e-15)

@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from .._core.levels import _state
-from .._core.tensor import Tensor, dtype_of, shape_of
+from .._core.tensor import Tensor, dtype_of, live, shape_of
 from .._core.tree import flatten, unflatten
 from ..transforms import debug as _debug
 from ..transforms._args import restore
@@ -88,8 +88,15 @@ class _Compiled:
 
     def __call__(self, inputs: list):
         kind = _kind(inputs)
-        if kind == "tensor" or _state.stack or _debug._depth:
+        stack = _state.stack
+        if stack or _debug._depth:
             outs = evaluate(self.graph, inputs)
+        elif kind == "tensor":
+            # NOTE: no transform is running in this thread, so Tensors (a model's Variables)
+            # are values: replay on their raw arrays, give Tensors back.
+            outs = self._replay(
+                [live(x, stack) if isinstance(x, Tensor) else x for x in inputs], "array"
+            )
         else:
             outs = self._replay(inputs, kind)
         # NOTE: most results are already what restore makes of them (bench/training.py, jit).
