@@ -99,21 +99,20 @@ class ReverseLevel(Level):
         # NOTE: Level.unwrap inlined: this loop is the hot path of every gradient.
         primals = []
         parents = []
-        add_primal = primals.append
-        add_parent = parents.append
         nested = False
         for a in args:
             if isinstance(a, Tensor):
                 if a._level is self:
-                    add_parent(a._node)
+                    parents.append(a._node)
                     a = a._primal
-                    nested = nested or isinstance(a, Tensor)
+                    if not nested and isinstance(a, Tensor):
+                        nested = True
                 else:
-                    add_parent(None)
+                    parents.append(None)
                     nested = True
             else:
-                add_parent(None)
-            add_primal(a)
+                parents.append(None)
+            primals.append(a)
         if prim.fwd is not None:
             return self._record_special(prim, parents, primals, params)
         # NOTE: with no outer level involved, the implementation is called directly (fast path).
@@ -127,7 +126,13 @@ class ReverseLevel(Level):
             return ans
         if prim.multiple_results:
             return self._record_many(prim, parents, primals, ans, params)
-        if type(ans) is float:
+        # NOTE: the result's type first: an ndarray or a float settles it without a try.
+        kind = type(ans)
+        if kind is _ndarray:
+            if ans.dtype.kind not in "fc":
+                return ans
+            shape = ans.shape
+        elif kind is float:
             shape = ()
         else:
             try:
