@@ -57,10 +57,8 @@ def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
         unflatten_fn: ``(aux, children) -> obj``.
     """
     _registry[cls] = (flatten_fn, unflatten_fn)
-
-
-def _is_namedtuple(x) -> bool:
-    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+    _flatteners.clear()
+    _builders.clear()
 
 
 def _registered(cls: type):
@@ -71,31 +69,69 @@ def _registered(cls: type):
     return None
 
 
-_COMMON_LEAVES = frozenset((float, int, complex, bool, str, np.ndarray, np.float64, np.float32))
+# NOTE: how to take a node apart and build it again is settled once per type and cached:
+# flattening runs on the arguments of every transform call, several times a training step.
+_flatteners: dict[type, Callable | None] = {}
+_builders: dict[type, Callable] = {}
+_SCALARS = frozenset((float, int, complex, bool, str, bytes))
 
 
-def _node_of(x):
-    """``(kind, children, aux)`` for a container, or ``None`` for a leaf."""
-    cls = type(x)
-    if cls in _COMMON_LEAVES or issubclass(cls, _tensor.Tensor):
+def _sequence_children(x):
+    return x, None
+
+
+def _dict_children(x):
+    return x.values(), tuple(x)
+
+
+def _no_children(x):
+    return (), None
+
+
+def _flattener(cls: type):
+    """``x -> (children, aux)`` for instances of ``cls``, or ``None`` if they are leaves."""
+    if cls in _SCALARS or issubclass(cls, (_tensor.Tensor, np.ndarray, np.generic)):
         return None
     if cls is tuple or cls is list:
-        return cls, tuple(x), None
+        return _sequence_children
     if cls is dict:
-        return dict, tuple(x.values()), tuple(x.keys())
-    if x is None:
-        return type(None), (), None
-    if _registry:
-        fns = _registered(cls)
-        if fns is not None:
-            children, aux = fns[0](x)
-            return cls, tuple(children), aux
-    if _is_namedtuple(x):
-        return cls, tuple(x), None
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        names = tuple(f.name for f in dataclasses.fields(x))
-        return cls, tuple(getattr(x, n) for n in names), names
+        return _dict_children
+    if cls is type(None):
+        return _no_children
+    fns = _registered(cls)
+    if fns is not None:
+        return fns[0]
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        return _sequence_children
+    if dataclasses.is_dataclass(cls):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        return lambda x: ([getattr(x, n) for n in names], names)
     return None
+
+
+def _builder(kind: type):
+    """``(aux, children) -> node`` for nodes of type ``kind``."""
+    if kind is tuple:
+        return lambda aux, children: tuple(children)
+    if kind is list:
+        return lambda aux, children: children
+    if kind is dict:
+        return lambda aux, children: dict(zip(aux, children))
+    if kind is type(None):
+        return lambda aux, children: None
+    fns = _registered(kind)
+    if fns is not None:
+        return fns[1]
+    if issubclass(kind, tuple):
+        return lambda aux, children: kind(*children)
+    return lambda aux, children: _new_object(kind, aux, children)
+
+
+def _new_object(kind: type, names, values):
+    obj = kind.__new__(kind)
+    for name, value in zip(names, values):
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 def flatten(tree, is_leaf: Callable | None = None) -> tuple[list, TreeDef]:
@@ -104,16 +140,24 @@ def flatten(tree, is_leaf: Callable | None = None) -> tuple[list, TreeDef]:
     return leaves, _flatten(tree, leaves, is_leaf)
 
 
+_new_treedef = tuple.__new__
+
+
 def _flatten(x, leaves: list, is_leaf) -> TreeDef:
     if is_leaf is not None and is_leaf(x):
         leaves.append(x)
         return _LEAF
-    node = _node_of(x)
-    if node is None:
+    cls = type(x)
+    try:
+        children_of = _flatteners[cls]
+    except KeyError:
+        children_of = _flatteners[cls] = _flattener(cls)
+    if children_of is None:
         leaves.append(x)
         return _LEAF
-    kind, children, aux = node
-    return TreeDef(kind, aux, tuple([_flatten(c, leaves, is_leaf) for c in children]))
+    children, aux = children_of(x)
+    defs = tuple([_flatten(c, leaves, is_leaf) for c in children])
+    return _new_treedef(TreeDef, (cls, aux, defs))
 
 
 def unflatten(treedef: TreeDef, leaves) -> Any:
@@ -129,34 +173,17 @@ _sentinel = object()
 
 
 def _unflatten(treedef: TreeDef, it) -> Any:
-    kind = treedef.kind
+    kind, aux, defs = treedef
     if kind is None:
         leaf = next(it, _sentinel)
         if leaf is _sentinel:
             raise ValueError("too few leaves for the tree structure")
         return leaf
-    children = [_unflatten(c, it) for c in treedef.children]
-    return _build(kind, treedef.aux, children)
-
-
-def _build(kind, aux, children):
-    if kind is tuple:
-        return tuple(children)
-    if kind is list:
-        return list(children)
-    if kind is dict:
-        return dict(zip(aux, children))
-    if kind is type(None):
-        return None
-    fns = _registered(kind) if _registry else None
-    if fns is not None:
-        return fns[1](aux, children)
-    if issubclass(kind, tuple):
-        return kind(*children)
-    obj = kind.__new__(kind)
-    for name, value in zip(aux, children):
-        object.__setattr__(obj, name, value)
-    return obj
+    try:
+        build = _builders[kind]
+    except KeyError:
+        build = _builders[kind] = _builder(kind)
+    return build(aux, [_unflatten(c, it) for c in defs])
 
 
 def leaves(tree, is_leaf: Callable | None = None) -> list:

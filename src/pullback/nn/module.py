@@ -12,6 +12,7 @@ BatchNorm updates the same running mean whether it is called directly or inside 
 from __future__ import annotations
 
 import functools
+import operator
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -66,42 +67,49 @@ def _same_static(a, b) -> bool:
 
 
 class _Static:
-    """The static attributes of one Module, comparable as pytree aux data must be."""
+    """The static attributes of one Module (names and values), comparable as pytree aux data
+    must be."""
 
-    __slots__ = ("items",)
+    __slots__ = ("names", "values")
 
-    def __init__(self, items: tuple) -> None:
-        self.items = items
+    def __init__(self, names: tuple, values: tuple) -> None:
+        self.names = names
+        self.values = values
 
     def __eq__(self, other) -> bool:
-        if not isinstance(other, _Static) or len(self.items) != len(other.items):
+        if not isinstance(other, _Static) or self.names != other.names:
             return False
-        return all(
-            na == nb and _same_static(va, vb) for (na, va), (nb, vb) in zip(self.items, other.items)
+        # NOTE: a model and its gradient share their static values, so identity settles it
+        return all(map(operator.is_, self.values, other.values)) or all(
+            map(_same_static, self.values, other.values)
         )
 
     def __hash__(self) -> int:
-        return hash(tuple(name for name, _ in self.items))
+        return hash(self.names)
 
 
 def _flatten_module(module: Module):
-    names, children, static = [], [], []
+    names, children, static_names, static_values = [], [], [], []
     for name, value in vars(module).items():
-        if _is_dynamic(value):
+        if type(value) not in _STATIC_TYPES and _is_dynamic(value):
             names.append(name)
             children.append(value)
         else:
-            static.append((name, value))
-    return children, (type(module), tuple(names), _Static(tuple(static)))
+            static_names.append(name)
+            static_values.append(value)
+    return children, (
+        type(module),
+        tuple(names),
+        _Static(tuple(static_names), tuple(static_values)),
+    )
 
 
 def _unflatten_module(aux, children) -> Module:
     cls, names, static = aux
     module = object.__new__(cls)
-    for name, value in static.items:
-        object.__setattr__(module, name, value)
-    for name, value in zip(names, children):
-        object.__setattr__(module, name, value)
+    attributes = vars(module)
+    attributes.update(zip(static.names, static.values))
+    attributes.update(zip(names, children))
     return module
 
 
