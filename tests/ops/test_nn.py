@@ -143,6 +143,32 @@ def test_conv2d_adjoints_satisfy_the_transpose_identity():
     assert np.vdot(g, y) == pytest.approx(np.vdot(gw, w), rel=1e-12)
 
 
+def test_conv2d_filter_gradient_reuses_the_forward_patches_exactly():
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 7, 6, 2)), rng.standard_normal((3, 2, 2, 3))
+    geo = {"strides": (2, 1), "padding": ((2, 2), (1, 2)), "dilation": (1, 2)}
+    g = rng.standard_normal(ops.conv2d(x, w, **geo).shape)
+    saved = pb.grad(lambda w: pnp.vdot(g, ops.conv2d(x, w, **geo)))(w)
+    recomputed = ops.conv2d_filter_grad(x, g, w_shape=w.shape, **geo)
+    np.testing.assert_array_equal(saved, recomputed)
+
+
+def test_conv2d_patches_are_those_of_the_forward_input_and_die_with_the_output():
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 5, 5, 2)), rng.standard_normal((3, 3, 2, 2))
+    geo = {"strides": (1, 1), "padding": NO_PAD, "dilation": (1, 1)}
+    expected = pb.grad(lambda w: ops.conv2d(x, w, **geo).sum())(w)
+    before = len(ops._patches)
+
+    def loss(w):
+        y = ops.conv2d(x, w, **geo)
+        x[...] = 0.0  # an in-place change after the forward pass cannot reach the gradient
+        return y.sum()
+
+    np.testing.assert_array_equal(pb.grad(loss)(w), expected)
+    assert len(ops._patches) == before
+
+
 def test_conv2d_keeps_float32():
     x = np.ones((1, 4, 4, 2), np.float32)
     w = np.ones((2, 2, 2, 3), np.float32)
