@@ -5,6 +5,8 @@ Rules never unbroadcast, build zeros or cast: the engine calls these helpers onc
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core.tensor import dtype_of, shape_of
@@ -22,11 +24,32 @@ def sum_to(g, shape: tuple[int, ...]):
     ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     if not ones:
         # Only leading axes were added (a bias): one sum, no reshape.
+        if type(g) is np.ndarray and _few_columns(g, lead):
+            return _sum_rows(g, lead)
         return _sum(g, axis=tuple(range(lead)), keepdims=False)
     axes = tuple(range(lead)) + ones
     if axes:
         g = _sum(g, axis=axes, keepdims=True)
     return reshape(g, shape) if shape_of(g) != shape else g
+
+
+def _few_columns(g: np.ndarray, lead: int) -> bool:
+    """``g`` is a C-contiguous float array with many rows over its first ``lead`` axes and few
+    columns after them: the shape NumPy's reduction is slow on (a conv bias's cotangent)."""
+    columns = math.prod(g.shape[lead:])
+    return g.dtype.kind == "f" and g.flags.c_contiguous and 0 < columns < 64 <= g.size // columns
+
+
+def _sum_rows(g: np.ndarray, lead: int) -> np.ndarray:
+    """The sum of ``g`` over its first ``lead`` axes as a vector-matrix product.
+
+    NOTE: ``np.add.reduce`` over axis 0 of a (1440, 6) array runs a 6-long inner loop 1440
+    times: 21 us, against 4 us for ``ones @ g`` (bench seed-000 conv step's bias). NumPy adds
+    each column's rows one by one; BLAS keeps several partial sums, so it is no less accurate
+    (float32, 1440 rows: mean worst error 2.9e-3 against NumPy's 3.9e-3).
+    """
+    rows = g.reshape(-1, math.prod(g.shape[lead:]))
+    return (np.ones(len(rows), g.dtype) @ rows).reshape(g.shape[lead:])
 
 
 def fit_cotangent(g, x):
