@@ -47,6 +47,24 @@ def test_relu_gradient_is_zero_at_zero():
     assert pb.grad(lambda x: pb.nn.relu(x))(0.0) == 0.0
 
 
+def test_relu_values_are_numpys_maximum_with_zero_and_nan_propagates():
+    x = np.array([-2.0, -0.0, 0.0, 3.0, np.inf, -np.inf, np.nan])
+    np.testing.assert_array_equal(pb.nn.relu(x), np.maximum(x, 0))
+    assert not np.signbit(pb.nn.relu(x)[1])  # relu(-0.0) is +0.0
+    assert [pb.nn.relu(v) for v in (-2.0, 3.0)] == [0.0, 3.0]
+    assert np.isnan(pb.nn.relu(float("nan")))
+
+
+def test_relu_gradient_is_a_mask_in_both_modes_and_batches():
+    x = np.array([[-1.0, 0.0, 2.0], [3.0, -4.0, np.nan]])
+    expected = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(pb.grad(lambda x: pnp.sum(pb.nn.relu(x)))(x), expected)
+    _, tangent = pb.jvp(pb.nn.relu, (x,), (np.ones_like(x),))
+    np.testing.assert_array_equal(tangent, expected)
+    np.testing.assert_array_equal(pb.vmap(pb.nn.relu, in_axes=1)(x), pb.nn.relu(x).T)
+    np.testing.assert_array_equal(pb.jit(pb.nn.relu)(x), pb.nn.relu(x))
+
+
 def test_gelu_forms_match_reference_values():
     special = pytest.importorskip("scipy.special")
     exact = X * 0.5 * (1 + special.erf(X / np.sqrt(2)))

@@ -7,19 +7,37 @@ from __future__ import annotations
 
 import math
 
-import numpy as np  # noqa: F401 (the doctests use it)
+import numpy as np
 
+import pullback as pb
 import pullback.numpy as pnp
 
 
+def _relu_impl(x):
+    return np.maximum(x, 0)
+
+
+def _relu_scalar(x):
+    return x if x > 0 or x != x else 0.0
+
+
+# NOTE: a primitive built with the public API, not where(x > 0, x, 0): one recorded op
+# instead of two, and NumPy's maximum instead of where (bench seed-000 conv step: 12 -> 4 us
+# forward). maximum(x, 0) itself could not be used: its gradient at 0 is 1/2. NaN propagates,
+# as in PyTorch and JAX.
+_relu = pb.primitive(_relu_impl, name="relu", scalar=_relu_scalar)
+pb.defvjp(_relu, lambda g, ans, x: pnp.where(x > 0, g, 0.0))
+pb.defjvp(_relu, lambda t, ans, x: pnp.where(x > 0, t, 0.0))
+pb.defbatch(_relu, lambda args, dims: (_relu(args[0]), dims[0]))
+
+
 def relu(x):
-    """``max(x, 0)``, with gradient 0 at 0.
+    """``max(x, 0)``, with gradient 0 at 0; NaN stays NaN.
 
     >>> relu(np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 2.])
     """
-    # NOTE: where(x > 0, x, 0), not maximum(x, 0): maximum's gradient at 0 is 1/2.
-    return pnp.where(x > 0, x, 0)
+    return _relu(x)
 
 
 def relu6(x):
