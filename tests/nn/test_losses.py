@@ -99,3 +99,13 @@ def test_int_label_cross_entropy_jits_and_saves(tmp_path):
     pb.save(tmp_path / "ce.pb", loss, z, labels)
     loaded = pb.load(tmp_path / "ce.pb")
     np.testing.assert_allclose(pb.grad(loaded)(z, labels), pb.grad(loss)(z, labels), rtol=1e-15)
+
+
+def test_int_label_cross_entropy_keeps_float32_and_masked_classes():
+    z = np.array([[0.0, -np.inf, 1.0], [2.0, 0.5, -np.inf]], np.float32)
+    labels = np.array([2, 0])
+    value, g = pb.value_and_grad(pb.nn.softmax_cross_entropy)(z, labels)
+    assert value.dtype == g.dtype == np.float32
+    assert g[0, 1] == g[1, 2] == 0.0
+    expected = pb.grad(lambda z: _composite(z, labels))(z.astype(np.float64))
+    np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-7)

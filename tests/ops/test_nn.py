@@ -262,6 +262,21 @@ def test_max_pool_gradient_equals_max_over_tiles_with_many_ties():
     np.testing.assert_allclose(pb.vjp(pooled, x)[1](u)[0], pb.vjp(tiles, x)[1](u)[0], rtol=1e-15)
 
 
+@pytest.mark.parametrize("size", [(2, 2), (3, 2), (1, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_scatter_on_exact_tiles_equals_the_per_tap_spread(size, dtype):
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 3, (2, 6, 6, 3)).astype(dtype)  # many tied maxima
+    geo = dict(size=size, strides=size, padding=NO_PAD)
+    ans = ops.max_pool(x, **geo)
+    g = rng.standard_normal(ans.shape).astype(dtype)
+    hits, counts = ops._ties(x, ans, **geo)
+    spread = ops._spread([h * (g / counts) for h in hits], x.shape, **geo, dtype=dtype)
+    got = ops.max_pool_scatter(g, x, ans, **geo)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, spread)
+
+
 def test_max_pool_padding_never_wins():
     x = -np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     out = ops.max_pool(x, size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1)))

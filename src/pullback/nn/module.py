@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import operator
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,32 +25,61 @@ from . import initializers
 # --- pytree registration -------------------------------------------------------------------
 
 
-def _is_param(value) -> bool:
-    """Whether ``value`` is a differentiable leaf: a float array or trainable Variable."""
-    if isinstance(value, pb.Variable):
-        return value.trainable and value.dtype.kind == "f"
-    if isinstance(value, (pb.Tensor, np.ndarray)):
-        return value.dtype.kind == "f"
-    return False
-
-
-# NOTE: attribute values that are never pytree children, settled by one type test: flattening
-# a model runs _is_dynamic on every attribute of every module, several times a training step.
-_STATIC_TYPES = frozenset((bool, int, float, str, type(None), types.FunctionType))
-
-
 def _is_dynamic(value) -> bool:
     """Whether an attribute value belongs in the pytree children rather than the aux data."""
-    kind = type(value)
-    if kind in _STATIC_TYPES:
-        return False
-    if isinstance(value, Module) or _is_param(value):
-        return True
-    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
-        return any(_is_dynamic(v) for v in value)
-    if isinstance(value, dict):
-        return any(_is_dynamic(v) for v in value.values())
+    return _dynamic_test(type(value))(value)
+
+
+def _never(value) -> bool:
     return False
+
+
+def _always(value) -> bool:
+    return True
+
+
+def _is_trainable_float(value) -> bool:
+    return value.trainable and value.dtype.kind == "f"
+
+
+def _is_float(value) -> bool:
+    return value.dtype.kind == "f"
+
+
+def _any_dynamic_item(value) -> bool:
+    return any(map(_is_dynamic, value))
+
+
+def _any_dynamic_value(value) -> bool:
+    return any(map(_is_dynamic, value.values()))
+
+
+# NOTE: which attribute values are pytree children is settled by one lookup of the value's type
+# (a test per type, cached): flattening a model runs it on every attribute of every module,
+# several times a training step (bench/training.py, digits step).
+_dynamic_tests: dict[type, Callable[[Any], bool]] = {}
+
+
+def _dynamic_test(kind: type) -> Callable[[Any], bool]:
+    try:
+        return _dynamic_tests[kind]
+    except KeyError:
+        test = _dynamic_tests[kind] = _dynamic_test_for(kind)
+        return test
+
+
+def _dynamic_test_for(kind: type) -> Callable[[Any], bool]:
+    if issubclass(kind, Module):
+        return _always
+    if issubclass(kind, pb.Variable):
+        return _is_trainable_float
+    if issubclass(kind, (pb.Tensor, np.ndarray)):
+        return _is_float
+    if issubclass(kind, (list, tuple)):
+        return _any_dynamic_item
+    if issubclass(kind, dict):
+        return _any_dynamic_value
+    return _never
 
 
 def _same_static(a, b) -> bool:
@@ -91,7 +119,7 @@ class _Static:
 def _flatten_module(module: Module):
     names, children, static_names, static_values = [], [], [], []
     for name, value in vars(module).items():
-        if type(value) not in _STATIC_TYPES and _is_dynamic(value):
+        if _dynamic_test(type(value))(value):
             names.append(name)
             children.append(value)
         else:

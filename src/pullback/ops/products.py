@@ -81,7 +81,16 @@ def _as_matrices(g, x, y):
     return (g if gs == shape_of(g) else reshape(g, gs)), x, y
 
 
+def _plain_matrices(*arrays) -> bool:
+    """Every argument is a 2-d ndarray: a first-order backward pass of a layer's matmul."""
+    return all(type(a) is np.ndarray and a.ndim == 2 for a in arrays)
+
+
+# NOTE: on plain matrices the rules are one NumPy product each, without the promotion and
+# transpose helpers: a matmul's backward is most of a dense layer's (bench/training.py).
 def _matmul_vjp_x(g, ans, x, y):
+    if _plain_matrices(g, y):
+        return g @ y.T
     g2, x2, y2 = _as_matrices(g, x, y)
     gx = matmul(g2, mT(y2))
     if len(shape_of(x)) == 1:
@@ -90,6 +99,8 @@ def _matmul_vjp_x(g, ans, x, y):
 
 
 def _matmul_vjp_y(g, ans, x, y):
+    if _plain_matrices(g, x):
+        return x.T @ g
     g2, x2, y2 = _as_matrices(g, x, y)
     gy = matmul(mT(x2), g2)
     if len(shape_of(y)) == 1:
