@@ -55,20 +55,18 @@ class Optimizer:
     def apply_gradients(self, grads_and_vars: Iterable) -> None:
         """Step each trainable Variable by its gradient; pairs with a ``None`` gradient are
         skipped, as are values that are not trainable Variables."""
-        pairs = [
-            (g, v)
-            for g, v in grads_and_vars
-            if g is not None and isinstance(v, pb.Variable) and v.trainable
-        ]
-        if not pairs:
+        grads, variables = [], []
+        for g, v in grads_and_vars:
+            if g is not None and isinstance(v, pb.Variable) and v.trainable:
+                grads.append(_numpy(g))
+                variables.append(v)
+        if not variables:
             return
-        variables = [v for _, v in pairs]
         params = [_numpy(v) for v in variables]
-        key = tuple(id(v) for v in variables)
-        if key not in self._states:
-            self._states[key] = (variables, self._transform.init(params))
-        grads = [_numpy(g) for g, _ in pairs]
-        updates, state = self._transform.update(grads, self._states[key][1], params)
+        key = tuple(map(id, variables))
+        entry = self._states.get(key)
+        state = self._transform.init(params) if entry is None else entry[1]
+        updates, state = self._transform.update(grads, state, params)
         self._states[key] = (variables, state)
         for variable, update in zip(variables, updates):
             variable.assign_add(update)
