@@ -169,6 +169,13 @@ def test_conv2d_patches_are_those_of_the_forward_input_and_die_with_the_output()
     assert len(ops._patches) == before
 
 
+def test_conv2d_outside_any_transform_keeps_no_patches():
+    x, w = np.ones((4, 6, 6, 2)), np.ones((3, 3, 2, 2))
+    before = len(ops._patches)
+    features = ops.conv2d(x, w, strides=(1, 1), padding=NO_PAD, dilation=(1, 1))
+    assert features.shape == (4, 4, 4, 2) and len(ops._patches) == before
+
+
 def test_conv2d_keeps_float32():
     x = np.ones((1, 4, 4, 2), np.float32)
     w = np.ones((2, 2, 2, 3), np.float32)

@@ -21,6 +21,7 @@ import weakref
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._core.levels import _state
 from .._core.primitive import bind, defbatch, defjvp, defvjp, primitive
 from .._core.tensor import dtype_of, shape_of
 from ._batch import move_axis, move_to_front
@@ -128,7 +129,8 @@ def conv2d(x, w, *, strides, padding, dilation):
     ow = output_size(wd, kw, strides[1], dilation[1], padding[1])
     cols = _im2col(x, (kh, kw), strides, padding, dilation)
     out = (cols @ w.reshape(-1, cout)).reshape(n, oh, ow, cout)
-    _save_patches(out, cols)
+    if _state.stack:  # a transform may differentiate this call
+        _save_patches(out, cols)
     return out
 
 
@@ -137,7 +139,8 @@ def conv2d(x, w, *, strides, padding, dilation):
 # gradient is one matrix product, as in hand-written im2col code, not a second im2col (bench
 # seed-000 conv step: 42 us of 500). The matrix is the one the forward pass computed from the
 # input's values then, so an in-place change of the input afterwards cannot reach it. Memory:
-# one (n*oh*ow, kh*kw*cin) matrix per live conv output, as PyTorch's im2col convolution kept.
+# one (n*oh*ow, kh*kw*cin) matrix per live conv output, kept only while a transform is active
+# (a plain forward pass, e.g. features of a whole data set, keeps nothing).
 _patches: dict[int, tuple[weakref.ref, np.ndarray]] = {}
 
 
