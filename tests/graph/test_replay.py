@@ -7,7 +7,8 @@ import pytest
 import pullback as pb
 import pullback.numpy as pnp
 from pullback.graph.optimize import optimize
-from pullback.graph.replay import compile_arrays, compile_scalars
+from pullback.graph.replay import _shared_residuals, compile_arrays, compile_scalars
+from pullback.ops import nn as ops
 
 from ..ops.harness import POINTS
 from ..ops.test_elementwise import CASES as ELEMENTWISE
@@ -190,3 +191,43 @@ def test_float_replay_equals_eager_on_the_op_table(case):
             g_want = pb.grad(case.fn, argnums=tuple(range(case.nargs)))(*args)
             g_got = pb.jit(pb.grad(case.fn, argnums=tuple(range(case.nargs))))(*args)
             assert np.allclose(g_got, g_want, rtol=1e-13, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "strides", "padding"),
+    [
+        ((3, 3), (1, 1), ((0, 0), (0, 0))),
+        ((1, 1), (1, 1), ((0, 0), (0, 0))),
+        ((2, 3), (2, 1), ((1, 0), (0, 2))),
+    ],
+)
+def test_filter_gradient_replays_on_the_forward_patches_bit_for_bit(kernel, strides, padding):
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((2, 7, 6, 3)), rng.standard_normal((*kernel, 3, 4))
+    geo = {"strides": strides, "padding": padding, "dilation": (1, 1)}
+
+    def loss(x, w):
+        return pnp.sum(pnp.tanh(ops.conv2d(x, w, **geo)))
+
+    graph = optimize(pb.trace(pb.grad(loss, argnums=(0, 1)), x, w))
+    run = compile_arrays(graph)
+    fns = [step[0] for step in run.steps]
+    assert ops._conv2d_with_patches in fns and ops._filter_grad_of_patches in fns
+    for got, want in zip(run(x, w), graph(x, w)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_patches_are_not_shared_between_different_kernel_sizes():
+    geo = {"strides": (1, 1), "padding": ((0, 0), (0, 0)), "dilation": (1, 1)}
+    x = np.random.default_rng(6).standard_normal((1, 6, 6, 2))
+    w3, w2 = np.ones((3, 3, 2, 1)), np.ones((2, 2, 2, 1))
+
+    def loss(w2):
+        return pnp.sum(ops.conv2d(x, w3, **geo)) + pnp.sum(ops.conv2d(x, w2, **geo) ** 2)
+
+    graph = optimize(pb.trace(pb.grad(loss), w2))
+    producers, consumers = _shared_residuals(graph)
+    (producer,) = producers
+    assert graph.equations[producer].inputs[1] == graph.invars[0]  # the 2x2 kernel's conv
+    assert [j for j, _ in consumers.values()] == [producer]
+    np.testing.assert_array_equal(compile_arrays(graph)(w2)[0], graph(w2))

@@ -16,6 +16,7 @@ import inspect
 import types
 import weakref
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -140,6 +141,9 @@ class Primitive:
     through the Python function itself; ``jvp_joint(primals, tangents, **params) -> (ans,
     tangent)`` is a forward rule over all arguments at once (``custom_jvp``).
 
+    ``replay_share`` (a ``ReplayShare``) lets ``jit``'s replay hand this primitive a value
+    an earlier equation computed anyway (``conv2d_filter_grad`` takes ``conv2d``'s patches).
+
     Calling a primitive binds it: ``sin(x)`` is ``bind(sin, x)``.
     """
 
@@ -165,6 +169,7 @@ class Primitive:
         self.bwd: Callable | None = None
         self.inline_jvp = False
         self.jvp_joint: Callable | None = None
+        self.replay_share: ReplayShare | None = None
         self.multiple_results = multiple_results
         self.differentiable = differentiable
         self.variadic = variadic
@@ -207,6 +212,25 @@ class Primitive:
         if self.variadic:
             return _at_argnum(self.jvp[0], argnum)
         return self.jvp[argnum] if argnum < len(self.jvp) else None
+
+
+class ReplayShare(NamedTuple):
+    """How ``jit``'s replay lets a primitive (the consumer) reuse what an earlier equation of
+    ``producer`` on the same first input computed on the way to its result.
+
+    When ``producer_key(shapes, params)`` of the producer's equation equals
+    ``consumer_key(shapes, params)`` of the consumer's (``shapes``: the equation's input
+    shapes), the replay runs ``produce(*inputs, **params) -> (result, residual)`` in place of
+    the producer and ``consume(residual, *other inputs, **params)`` in place of the consumer.
+    Both must give bit for bit what the primitives give: the graph itself (``evaluate``,
+    ``save``) is unchanged.
+    """
+
+    producer: Primitive
+    producer_key: Callable
+    consumer_key: Callable
+    produce: Callable
+    consume: Callable
 
 
 def _register(prim: Primitive) -> None:

@@ -52,6 +52,8 @@ class Replay:
             template.append(_scalar_constant(x.value) if scalar else x.value)
             return len(template) - 1
 
+        producers, consumers = ({}, {}) if scalar else _shared_residuals(graph)
+        residual_slot: dict[int, int] = {}  # producer equation -> slot of its residual
         steps = []
         for k, eqn in enumerate(graph.equations):
             operands = [slot_of(x) for x in eqn.inputs]
@@ -59,10 +61,17 @@ class Replay:
             for o in eqn.outputs:
                 slots[o] = len(template)
                 template.append(None)
-            get = itemgetter(*operands) if len(operands) > 1 else _single(operands)
             fn = eqn.prim.scalar if scalar else eqn.prim.impl
-            target = slots[writable[k]] if k in writable else -1
             many = len(eqn.outputs) if eqn.prim.multiple_results else 0
+            if k in producers:
+                fn, many = producers[k], 2
+                residual_slot[k] = len(template)
+                template.append(None)
+            elif k in consumers:
+                producer, fn = consumers[k]
+                operands[0] = residual_slot[producer]
+            get = itemgetter(*operands) if len(operands) > 1 else _single(operands)
+            target = slots[writable[k]] if k in writable else -1
             steps.append((fn, get, eqn.params or None, first, target, many))
         self.steps = steps
         self.outs = [slot_of(o) for o in graph.outvars]
@@ -83,6 +92,42 @@ class Replay:
             else:
                 env[o] = fn(*get(env), **params)
         return [env[o] for o in self.outs]
+
+
+def _shared_residuals(graph: Graph) -> tuple[dict, dict]:
+    """``({producer equation: produce}, {consumer equation: (producer equation, consume)})``
+    for the pairs that a primitive's ``replay_share`` describes: an earlier equation of its
+    producer on the same first input with the same key."""
+    avals = graph.avals
+
+    def shapes(eqn):
+        return tuple(avals[x][0] if isinstance(x, int) else np.shape(x.value) for x in eqn.inputs)
+
+    producers: dict = {}
+    consumers: dict = {}
+    for k, eqn in enumerate(graph.equations):
+        share = eqn.prim.replay_share
+        if share is None or not eqn.inputs:
+            continue
+        key = share.consumer_key(shapes(eqn), eqn.params)
+        for j, earlier in enumerate(graph.equations[:k]):
+            if (
+                earlier.prim is share.producer
+                and _same_operand(earlier.inputs[0], eqn.inputs[0])
+                and not earlier.prim.multiple_results
+                and share.producer_key(shapes(earlier), earlier.params) == key
+            ):
+                producers[j] = share.produce
+                consumers[k] = (j, share.consume)
+                break
+    return producers, consumers
+
+
+def _same_operand(a, b) -> bool:
+    """The same variable, or constants holding the same array."""
+    if isinstance(a, Const) or isinstance(b, Const):
+        return isinstance(a, Const) and isinstance(b, Const) and a.value is b.value
+    return a == b
 
 
 def _single(operands: list[int]):
