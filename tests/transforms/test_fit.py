@@ -27,3 +27,16 @@ def test_sum_to_of_integer_or_strided_rows_takes_numpy_reduction():
     assert (sum_to(g, (6,)) == g.sum(axis=0)).all()
     gt = np.random.default_rng(1).standard_normal((6, 1440)).T
     np.testing.assert_allclose(sum_to(gt, (6,)), gt.sum(axis=0), rtol=1e-12)
+
+
+def test_a_traced_bias_gradient_is_one_product_and_stays_differentiable():
+    x = np.random.default_rng(2).standard_normal((300, 4))
+
+    def loss(b):
+        return ((x + b) ** 3).sum()
+
+    b = np.array([0.1, -0.2, 0.3, 0.0])
+    graph = pb.trace(pb.grad(loss), b)
+    assert "matmul" in [eqn.primitive for eqn in graph.equations]
+    np.testing.assert_allclose(pb.jit(pb.grad(loss))(b), 3 * ((x + b) ** 2).sum(0), rtol=1e-12)
+    pb.check_grads(loss, (b,), order=2, modes=("rev", "fwd"))
