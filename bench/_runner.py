@@ -79,17 +79,28 @@ def compare(got: tuple, want: tuple, rtol: float) -> tuple[bool, float]:
     return ok, worst
 
 
-def measure(fn: Callable[[], object], repeat: int, min_time: float) -> tuple[float, float]:
-    """Median and relative spread ((max - min) / median) of seconds per call.
+def measure(fns: list[Callable[[], object]], repeat: int, min_time: float) -> list[tuple]:
+    """Median and relative spread ((max - min) / median) of seconds per call, for each of
+    ``fns``.
 
-    Like ``timeit``: the loop count is raised (1, 2, 5, 10, 20, ...) until one loop takes
-    ``min_time``, then ``repeat`` loops are timed.
+    Like ``timeit``: each loop count is raised (1, 2, 5, 10, 20, ...) until one loop takes
+    ``min_time``; then ``repeat`` rounds each time one loop of every function in turn, so that
+    a machine whose speed drifts (another tenant, the clock) slows all of them alike and the
+    ratios between them stay fair.
     """
-    fn()
-    number = _autorange(fn, min_time)
-    times = [_time_loop(fn, number) / number for _ in range(repeat)]
-    median = statistics.median(times)
-    return median, (max(times) - min(times)) / median
+    numbers = []
+    for fn in fns:
+        fn()
+        numbers.append(_autorange(fn, min_time))
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, number, own in zip(fns, numbers, times):
+            own.append(_time_loop(fn, number) / number)
+    out = []
+    for own in times:
+        median = statistics.median(own)
+        out.append((median, (max(own) - min(own)) / median))
+    return out
 
 
 def _autorange(fn, min_time: float) -> int:
@@ -113,6 +124,7 @@ def run_workload(work: Workload, repeat: int, min_time: float) -> list[Result]:
     reference = work.cases[0].grads()
     rtol = tolerance(work.dtype)
     results = []
+    timed = []  # the results of the cases that are timed, all together (see measure)
     for case in work.cases:
         result = Result(case)
         results.append(result)
@@ -127,5 +139,8 @@ def run_workload(work: Workload, repeat: int, min_time: float) -> list[Result]:
             result.check = f"ok (max rel err {err:.1e})" if ok else f"MISMATCH (rel err {err:.1e})"
             if not ok:
                 continue
-        result.seconds, result.spread = measure(case.run, repeat, min_time)
+        timed.append(result)
+    measured = measure([r.case.run for r in timed], repeat, min_time)
+    for result, (seconds, spread) in zip(timed, measured):
+        result.seconds, result.spread = seconds, spread
     return results
