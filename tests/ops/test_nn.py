@@ -284,6 +284,20 @@ def test_max_pool_scatter_on_exact_tiles_equals_the_per_tap_spread(size, dtype):
     np.testing.assert_array_equal(got, spread)
 
 
+@pytest.mark.parametrize("size", [(2, 2), (3, 2), (1, 3), (1, 1)])
+def test_max_pool_on_exact_tiles_equals_the_per_tap_maximum(size):
+    x = np.random.default_rng(10).integers(-2, 3, (2, 6, 6, 3)).astype(np.float32)
+    x[0, 0, 0, 0] = np.nan
+    geo = dict(size=size, strides=size, padding=NO_PAD)
+    taps = ops._taps(size, size, ops._pool_out_hw(x.shape, size, size, NO_PAD))
+    expected = x[:, taps[0][0], taps[0][1]].copy()
+    for rows, cols in taps[1:]:
+        np.maximum(expected, x[:, rows, cols], out=expected)
+    got = ops.max_pool(x, **geo)
+    np.testing.assert_array_equal(got, expected)
+    assert got.flags.c_contiguous and not np.shares_memory(got, x)
+
+
 def test_max_pool_padding_never_wins():
     x = -np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     out = ops.max_pool(x, size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1)))
