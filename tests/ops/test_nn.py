@@ -298,6 +298,13 @@ def test_max_pool_on_exact_tiles_equals_the_per_tap_maximum(size):
     assert got.flags.c_contiguous and not np.shares_memory(got, x)
 
 
+def test_max_pool_on_tiles_of_256_entries_splits_ties_without_overflow():
+    x = np.ones((1, 32, 16, 1))
+    geo = dict(size=(16, 16), strides=(16, 16), padding=NO_PAD)
+    grad = pb.grad(lambda x: ops.max_pool(x, **geo).sum())(x)
+    np.testing.assert_array_equal(grad, np.full(x.shape, 1 / 256))
+
+
 def test_max_pool_padding_never_wins():
     x = -np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     out = ops.max_pool(x, size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1)))

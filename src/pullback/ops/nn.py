@@ -407,29 +407,14 @@ def max_pool(x, *, size, strides, padding):
     """
     blocks = _tiles(x, size, strides, padding)
     if blocks is not None:
-        return _tiled_max(blocks)
+        out = _over_windows(np.maximum, blocks)
+        return out.copy() if np.may_share_memory(out, x) else out  # 1x1 windows: a view
     xp = _pad_raw(x, padding, -np.inf)
     taps = _taps(size, strides, _pool_out_hw(x.shape, size, strides, padding))
     out = xp[:, taps[0][0], taps[0][1]].copy()
     for rows, cols in taps[1:]:
         np.maximum(out, xp[:, rows, cols], out=out)
     return out
-
-
-def _tiled_max(blocks: np.ndarray) -> np.ndarray:
-    """The maximum of each window of ``_tiles``: over window rows, then window columns.
-
-    NOTE: the first ``maximum`` runs over whole rows of the image (ph - 1 calls on contiguous
-    halves), the second over the (ow, pw, c) rows left: 2x faster than one strided ``maximum``
-    per tap on bench seed 000's 2x2 max-pool.
-    """
-    rows = blocks[:, :, 0]
-    for i in range(1, blocks.shape[2]):
-        rows = np.maximum(rows, blocks[:, :, i])
-    out = rows[:, :, :, 0]
-    for j in range(1, blocks.shape[4]):
-        out = np.maximum(out, rows[:, :, :, j])
-    return out if blocks.shape[4] > 1 else out.copy()
 
 
 def _ties(x, ans, size, strides, padding) -> tuple[list[np.ndarray], np.ndarray]:
@@ -457,17 +442,30 @@ def _tiled_scatter(g, blocks: np.ndarray, ans, size) -> np.ndarray:
     product over the whole image instead of a strided one per tap.
 
     NOTE: 2x faster than the per-tap version on bench seed 000's 2x2 max-pool (55 against
-    105 us); the ties are counted on uint8 views of the tap planes, since NumPy's sum over
-    axes (2, 4) of the 6-d view is as slow as the per-tap version.
+    105 us). The ties are counted on uint8 views (int32 for windows of 256 entries or more),
+    since NumPy's sum over axes (2, 4) of the 6-d view is as slow as the per-tap version.
     """
     hits = blocks == ans[:, :, None, :, None, :]
-    planes = hits.view(np.uint8)
-    counts = planes[:, :, 0, :, 0].copy()
-    for i, j in np.ndindex(*size):
-        if i or j:
-            counts += planes[:, :, i, :, j]
-    share = g / counts
+    flags = hits.view(np.uint8) if math.prod(size) < 256 else hits.astype(np.int32)
+    share = g / _over_windows(np.add, flags)
     return hits * share[:, :, None, :, None, :]
+
+
+def _over_windows(ufunc: np.ufunc, blocks: np.ndarray) -> np.ndarray:
+    """``ufunc`` folded over each window of the ``(n, oh, ph, ow, pw, c)`` view ``blocks``:
+    over window rows (whole image rows at a time), then window columns. With 1x1 windows the
+    result is a view of ``blocks``.
+
+    NOTE: two passes of ph - 1 and pw - 1 calls on long runs: 2x faster than one strided call
+    per tap on bench seed 000's 2x2 max-pool (19 against 27 us).
+    """
+    rows = blocks[:, :, 0]
+    for i in range(1, blocks.shape[2]):
+        rows = ufunc(rows, blocks[:, :, i])
+    out = rows[:, :, :, 0]
+    for j in range(1, blocks.shape[4]):
+        out = ufunc(out, rows[:, :, :, j])
+    return out
 
 
 @primitive
