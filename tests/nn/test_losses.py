@@ -109,3 +109,29 @@ def test_int_label_cross_entropy_keeps_float32_and_masked_classes():
     assert g[0, 1] == g[1, 2] == 0.0
     expected = pb.grad(lambda z: _composite(z, labels))(z.astype(np.float64))
     np.testing.assert_allclose(g, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_int_label_cross_entropy_backward_reuses_the_forward_softmax_once():
+    from pullback.nn import losses
+
+    before = len(losses._softmaxes)
+    z = np.random.default_rng(3).standard_normal((5, 4))
+    labels = np.array([0, 3, 1, 1, 2])
+    expected = (pnp.special.softmax(z, axis=-1) - np.eye(4)[labels]) * (1.0 / 5)
+    np.testing.assert_array_equal(pb.grad(pb.nn.softmax_cross_entropy)(z, labels), expected)
+    # two losses on one logits array, and a persistent tape that runs the backward pass twice:
+    # the weights are handed over once, then computed again
+    x = pb.tensor(z)
+    with pb.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        loss = pb.nn.softmax_cross_entropy(x, labels) + pb.nn.softmax_cross_entropy(x, labels)
+    first, second = tape.gradient(loss, x), tape.gradient(loss, x)
+    np.testing.assert_array_equal(first.numpy(), 2 * expected)
+    np.testing.assert_array_equal(second.numpy(), first.numpy())
+    del tape, loss, x
+    pb.nn.softmax_cross_entropy(z, labels)  # no transform active: nothing kept
+    assert len(losses._softmaxes) == before
+    alive = [z.copy() for _ in range(10)]
+    for v in alive:  # forward passes alone (jvp) on live logits keep at most a few
+        pb.jvp(lambda v: pb.nn.softmax_cross_entropy(v, labels), (v,), (z,))
+    assert len(losses._softmaxes) == losses._KEPT

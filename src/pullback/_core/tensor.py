@@ -70,7 +70,10 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return dtype_of(self._raw)
+        try:
+            return self._raw.dtype
+        except AttributeError:  # a Python scalar
+            return dtype_of(self._raw)
 
     @property
     def T(self) -> Tensor:
@@ -91,7 +94,10 @@ class Tensor:
         Raises:
             TypeError: inside ``vmap``, where the raw value holds the whole batch.
         """
-        if shape_of(self._raw) != self._shape:
+        raw = self._raw
+        if self._level is None and type(raw) is np.ndarray:
+            return raw  # untracked: nothing to check (optimisers read every parameter so)
+        if shape_of(raw) != self._shape:
             raise TypeError(
                 "numpy() of a Tensor inside pb.vmap would return the whole batch, not this "
                 "example's value; compute with pnp ops inside vmap"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import weakref
+
 import numpy as np
 
 import pullback as pb
 import pullback.numpy as pnp
+
+from .._core.levels import _state
 
 from .activations import log_softmax
 
@@ -60,15 +65,56 @@ def softmax_cross_entropy(logits, labels):
 def _sparse_cross_entropy_impl(logits, labels):
     """``mean(logsumexp(logits) - logits[label])`` over every leading position."""
     rows, labels = _rows(logits, labels)
-    lse = pnp.special.logsumexp(rows, axis=-1)
-    picked = rows[np.arange(len(labels)), labels]
-    return np.add.reduce(lse - picked) / len(labels)
+    if rows.size:
+        peak = np.maximum.reduce(rows, axis=1, keepdims=True)
+        if math.isfinite(np.add.reduce(peak, axis=None)):  # else: all -inf, inf or NaN rows
+            e = np.exp(rows - peak)
+            total = np.add.reduce(e, axis=1, keepdims=True)
+            lse = np.log(total) + peak
+            if _state.stack:  # a transform may differentiate this call
+                _keep_softmax(logits, np.divide(e, total, out=e))
+            return _mean_loss(lse[:, 0], rows, labels)
+    return _mean_loss(pnp.special.logsumexp(rows, axis=-1), rows, labels)
+
+
+def _mean_loss(lse, rows, labels):
+    return np.add.reduce(lse - rows[np.arange(len(labels)), labels]) / len(labels)
 
 
 def _rows(logits, labels) -> tuple[np.ndarray, np.ndarray]:
     """``logits`` as a (positions, classes) matrix and ``labels`` as a vector."""
     logits = np.asarray(logits)
-    return logits.reshape(-1, logits.shape[-1]), np.reshape(labels, -1)
+    labels = labels.reshape(-1) if type(labels) is np.ndarray else np.reshape(labels, -1)
+    return logits.reshape(-1, logits.shape[-1]), labels
+
+
+# NOTE: the forward pass keeps its softmax weights for the backward pass, keyed by the logits
+# array (for as long as it lives, and only while a transform is active): a first-order VJP is
+# then a subtraction at the labels and a scaling, as in hand-written code, not a second
+# softmax (bench/training.py, digits step). The weights are used once: a second backward pass
+# (a persistent tape) computes them again. At most _KEPT of them are kept, the latest: a
+# forward pass with no backward pass (jvp, vmap) on long-lived logits must not pin memory.
+_softmaxes: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+_KEPT = 4
+
+
+def _keep_softmax(logits, weights: np.ndarray) -> None:
+    if type(logits) is np.ndarray:
+        if len(_softmaxes) >= _KEPT:
+            _softmaxes.pop(next(iter(_softmaxes)), None)
+        key = id(logits)
+        _softmaxes[key] = (
+            weakref.ref(logits, lambda _, key=key: _softmaxes.pop(key, None)),
+            weights,
+        )
+
+
+def _kept_softmax(logits) -> np.ndarray | None:
+    """The softmax weights the forward pass computed from ``logits``, handed over once."""
+    entry = _softmaxes.pop(id(logits), None)
+    if entry is None or entry[0]() is not logits:
+        return None
+    return entry[1]
 
 
 # NOTE: a primitive built with the public API (pb.primitive and its rules), not a composite of
@@ -93,9 +139,12 @@ def _sparse_cross_entropy_vjp(g, ans, logits, labels):
 
 def _numpy_cross_entropy_vjp(g, logits: np.ndarray, labels) -> np.ndarray:
     """The VJP on plain arrays (a first-order backward pass) in NumPy: no op is recorded, so
-    nothing is lost by skipping ``bind`` (bench/training.py, digits step: 63 -> 31 us)."""
+    nothing is lost by skipping ``bind`` (bench/training.py, digits step: 63 -> 31 us), on the
+    softmax weights the forward pass kept (``value_and_grad`` of the loss: 120 -> 95 us)."""
     rows, flat_labels = _rows(logits, labels)
-    probs = pnp.special.softmax(rows, axis=-1)
+    probs = _kept_softmax(logits)
+    if probs is None:
+        probs = pnp.special.softmax(rows, axis=-1)
     probs[np.arange(len(flat_labels)), flat_labels] -= 1
     probs *= g / max(len(flat_labels), 1)
     return probs.reshape(logits.shape)

@@ -118,8 +118,10 @@ class _Static:
 
 def _flatten_module(module: Module):
     names, children, static_names, static_values = [], [], [], []
+    tests = _dynamic_tests
     for name, value in vars(module).items():
-        if _dynamic_test(type(value))(value):
+        test = tests.get(type(value)) or _dynamic_test(type(value))
+        if test is _always or (test is not _never and test(value)):
             names.append(name)
             children.append(value)
         else:

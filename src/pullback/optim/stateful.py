@@ -16,9 +16,11 @@ import pullback as pb
 
 from . import transforms
 
+Tensor, Variable = pb.Tensor, pb.Variable
+
 
 def _numpy(x) -> np.ndarray:
-    return x.numpy() if isinstance(x, pb.Tensor) else np.asarray(x)
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _is_none(x) -> bool:
@@ -43,8 +45,12 @@ class Optimizer:
         Raises:
             ValueError: ``grads`` does not have the structure of ``model``.
         """
-        leaves, treedef = pb.tree.flatten(model, is_leaf=_is_none)
-        grad_leaves, grad_def = pb.tree.flatten(grads, is_leaf=_is_none)
+        leaves, treedef = pb.tree.flatten(model)
+        grad_leaves, grad_def = pb.tree.flatten(grads)
+        if grad_def != treedef:
+            # None gradients (leaves pb.grad does not differentiate) are leaves of their own
+            leaves, treedef = pb.tree.flatten(model, is_leaf=_is_none)
+            grad_leaves, grad_def = pb.tree.flatten(grads, is_leaf=_is_none)
         if grad_def != treedef:
             raise ValueError(
                 f"{type(self).__name__}.update: grads have structure {grad_def!r}, but the "
@@ -55,14 +61,14 @@ class Optimizer:
     def apply_gradients(self, grads_and_vars: Iterable) -> None:
         """Step each trainable Variable by its gradient; pairs with a ``None`` gradient are
         skipped, as are values that are not trainable Variables."""
-        grads, variables = [], []
+        grads, variables, params = [], [], []
         for g, v in grads_and_vars:
-            if g is not None and isinstance(v, pb.Variable) and v.trainable:
+            if g is not None and isinstance(v, Variable) and v.trainable:
                 grads.append(_numpy(g))
                 variables.append(v)
+                params.append(v.numpy())
         if not variables:
             return
-        params = [_numpy(v) for v in variables]
         key = tuple(map(id, variables))
         entry = self._states.get(key)
         state = self._transform.init(params) if entry is None else entry[1]
