@@ -11,7 +11,6 @@ import pullback as pb
 import pullback.numpy as pnp
 
 from .._core.levels import _state
-
 from .activations import log_softmax
 
 
