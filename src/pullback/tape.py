@@ -112,13 +112,17 @@ class Variable(Tensor):
 
     def _set(self, raw: np.ndarray) -> Variable:
         """Make ``raw`` (an array nobody else holds) the value."""
-        if raw.shape != self.shape:
+        if raw.shape != self._shape:
             raise ValueError(
                 f"Variable {self.name or ''} has shape {self.shape}; cannot assign a value of "
                 f"shape {raw.shape}"
             )
-        if raw.dtype != self.dtype:
-            raw = raw.astype(self.dtype)
+        dtype = self.dtype
+        if raw.dtype is not dtype and raw.dtype != dtype:
+            raw = raw.astype(dtype)
+        if self._level is None:  # not watched: the common case of an optimiser step
+            self._raw = self._primal = raw
+            return self
         link = self
         while isinstance(link, Tensor):
             link._raw = raw

@@ -94,26 +94,30 @@ def _same_static(a, b) -> bool:
         return False
 
 
-class _Static:
-    """The static attributes of one Module (names and values), comparable as pytree aux data
-    must be."""
+class _Static(tuple):
+    """The static attributes of one Module, ``(names, values)``, comparable as pytree aux data
+    must be. A tuple, so that flattening builds it without a call."""
 
-    __slots__ = ("names", "values")
-
-    def __init__(self, names: tuple, values: tuple) -> None:
-        self.names = names
-        self.values = values
+    __slots__ = ()
+    names = property(operator.itemgetter(0))
+    values = property(operator.itemgetter(1))
 
     def __eq__(self, other) -> bool:
-        if not isinstance(other, _Static) or self.names != other.names:
+        if not isinstance(other, _Static) or self[0] != other[0]:
             return False
         # NOTE: a model and its gradient share their static values, so identity settles it
-        return all(map(operator.is_, self.values, other.values)) or all(
-            map(_same_static, self.values, other.values)
+        return all(map(operator.is_, self[1], other[1])) or all(
+            map(_same_static, self[1], other[1])
         )
 
+    def __ne__(self, other) -> bool:
+        return not self == other
+
     def __hash__(self) -> int:
-        return hash(self.names)
+        return hash(self[0])
+
+
+_new_static = tuple.__new__
 
 
 def _flatten_module(module: Module):
@@ -130,7 +134,7 @@ def _flatten_module(module: Module):
     return children, (
         type(module),
         tuple(names),
-        _Static(tuple(static_names), tuple(static_values)),
+        _new_static(_Static, (tuple(static_names), tuple(static_values))),
     )
 
 

@@ -38,6 +38,8 @@ def check_input(x, f, transform: str, position) -> None:
     """Raise ``TypeError`` unless ``x`` is a real floating-point value."""
     if type(x) is float:
         return
+    if isinstance(x, (np.ndarray, Tensor)) and x.dtype.kind == "f":
+        return  # the common case, without the checks for Python numbers below
     if isinstance(x, (bool, numbers.Integral)) and not isinstance(x, (Tensor, np.ndarray)):
         raise TypeError(
             f"{transform}({describe_function(f)}) needs floating-point inputs, but argument "
