@@ -32,6 +32,17 @@ def test_nan_input_is_reported_as_such():
             pb.grad(pnp.sin)(np.nan)
 
 
+def test_inf_from_summing_cotangents_of_plain_arrays_is_caught():
+    # the backward pass adds plain arrays' cotangents with add's implementation directly, and
+    # multiplies with multiply's: debug_nans still sees both
+    with pytest.raises(FloatingPointError, match="Inf produced by 'add' in the backward pass"):
+        with pb.debug_nans():
+            pb.grad(lambda x: pnp.sum(x * 1e308 + x * 1e308))(np.full(2, 1e-308))
+    with pytest.raises(FloatingPointError, match="Inf produced by 'multiply' in the backward"):
+        with pb.debug_nans():
+            pb.grad(lambda x: pnp.sum((x * 1e300) * 1e300))(np.ones(2) * 1e-300)
+
+
 def test_overflow_in_power_is_caught():
     with pytest.raises(FloatingPointError, match="Inf produced by 'power'"):
         with pb.debug_nans():

@@ -112,7 +112,15 @@ def multiply(x, y):
     return np.multiply(x, y)
 
 
-defvjp(multiply, lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x))
+def _times(g, factor):
+    """``g * factor``; on a plain array and a plain factor (a first-order backward pass) the
+    implementation itself, without ``bind``, which would only call it (bench/overhead.py)."""
+    if type(g) is np.ndarray and (type(factor) is np.ndarray or type(factor) is float):
+        return multiply.impl(g, factor)
+    return multiply(g, factor)
+
+
+defvjp(multiply, lambda g, ans, x, y: _times(g, y), lambda g, ans, x, y: _times(g, x))
 defjvp(multiply, lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t))
 
 
