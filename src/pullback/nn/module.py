@@ -46,12 +46,17 @@ def _is_float(value) -> bool:
     return value.dtype.kind == "f"
 
 
-def _any_dynamic_item(value) -> bool:
-    return any(map(_is_dynamic, value))
+def _any_dynamic_item(items) -> bool:
+    tests = _dynamic_tests
+    for item in items:
+        test = tests.get(type(item)) or _dynamic_test(type(item))
+        if test is not _never and (test is _always or test(item)):
+            return True
+    return False
 
 
 def _any_dynamic_value(value) -> bool:
-    return any(map(_is_dynamic, value.values()))
+    return _any_dynamic_item(value.values())
 
 
 # NOTE: which attribute values are pytree children is settled by one lookup of the value's type
