@@ -99,3 +99,12 @@ def test_vjp_rejects_a_cotangent_of_the_wrong_structure_naming_the_function():
     _, back = pb.vjp(pair, 1.0)
     with pytest.raises(ValueError, match=r"pullback of pair \(.*\).*structure \*.*tuple\(\*, \*\)"):
         back(1.0)
+
+
+def test_gradients_are_writable_arrays():
+    # the gradient of a sum is the seed broadcast to the input's shape: a read-only view
+    g = pb.grad(lambda x: pnp.sum(x))(np.ones(3))
+    g -= 0.5
+    np.testing.assert_array_equal(g, [0.5, 0.5, 0.5])
+    (g,) = pb.vjp(lambda x: pnp.sum(x, axis=0), np.ones((2, 3)))[1](np.ones(3))
+    assert g.flags.writeable and g.shape == (2, 3)

@@ -361,11 +361,19 @@ def _grads_tree(found, nodes, trees, nums, kind, argnums):
             if not flag:
                 grads.append(None)
             elif node in found:
-                grads.append(restore(found[node], kind))
+                grads.append(_writable(restore(found[node], kind)))
             else:
                 grads.append(restore(np.zeros(shape_of(x), dtype_of(as_primal(x))), kind))
         out.append(unflatten(treedef, grads))
     return out[0] if isinstance(argnums, int) else tuple(out)
+
+
+def _writable(g):
+    """``g``, copied if it is a read-only array: a broadcast view (the gradient of a sum is
+    its seed broadcast to the input's shape) would refuse ``g -= ...``, as NumPy code does."""
+    if type(g) is np.ndarray and not g.flags.writeable:
+        return g.copy()
+    return g
 
 
 def _split_aux(out, has_aux: bool, f, transform: str):
