@@ -41,6 +41,11 @@ def test_inf_from_summing_cotangents_of_plain_arrays_is_caught():
     with pytest.raises(FloatingPointError, match="Inf produced by 'multiply' in the backward"):
         with pb.debug_nans():
             pb.grad(lambda x: pnp.sum((x * 1e300) * 1e300))(np.ones(2) * 1e-300)
+    # and on Python floats, which take the scalar implementations when debug_nans is off
+    with pytest.raises(FloatingPointError, match="Inf produced by 'add' in the backward pass"):
+        with pb.debug_nans():
+            pb.grad(lambda x: x * 1e308 + x * 1e308)(1e-308)
+    assert pb.grad(lambda x: x * 1e308 + x * 1e308)(1e-308) == float("inf")
 
 
 def test_overflow_in_power_is_caught():

@@ -113,10 +113,13 @@ def multiply(x, y):
 
 
 def _times(g, factor):
-    """``g * factor``; on a plain array and a plain factor (a first-order backward pass) the
-    implementation itself, without ``bind``, which would only call it (bench/overhead.py)."""
+    """``g * factor``; on a plain array and a plain factor, or two floats (a first-order
+    backward pass), the implementation itself, without ``bind``, which would only call it
+    (bench/overhead.py, bench/scalar.py)."""
     if type(g) is np.ndarray and (type(factor) is np.ndarray or type(factor) is float):
         return multiply.impl(g, factor)
+    if type(g) is float and type(factor) is float and multiply.scalar is not None:
+        return g * factor  # multiply's scalar implementation (None under debug_nans)
     return multiply(g, factor)
 
 
