@@ -12,7 +12,7 @@ import contextlib
 import numpy as np
 
 from ._core.tensor import Tensor, dtype_of, shape_of
-from ._core.tree import flatten, unflatten
+from ._core.tree import flatten, structure_changed, unflatten
 from .ops.index import getitem
 from .ops.shape import reshape
 from .transforms._args import restore
@@ -83,12 +83,22 @@ class Variable(Tensor):
     4.0
     """
 
-    __slots__ = ("trainable", "name")
+    __slots__ = ("_trainable", "name")
 
     def __init__(self, value, trainable: bool = True, name: str | None = None, dtype=None):
         super().__init__(value, dtype)
-        self.trainable = trainable
+        self._trainable = bool(trainable)
         self.name = name
+
+    @property
+    def trainable(self) -> bool:
+        """Whether gradients and optimisers update it (a model's pytree leaf if so)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        structure_changed()  # a model holding it flattens differently
 
     @property
     def value(self) -> Tensor:
@@ -96,7 +106,7 @@ class Variable(Tensor):
         return self
 
     def _on_read(self, stack) -> None:
-        if not self.trainable:
+        if not self._trainable:
             return
         for level in stack:
             if getattr(level, "watch_accessed_variables", False) and level.alive:

@@ -192,3 +192,71 @@ def test_load_state_dict_rejects_missing_and_misshapen_values():
 def test_add_weight_rejects_unknown_initializer():
     with pytest.raises(ValueError, match="unknown initializer"):
         pb.nn.Module().add_weight("w", (2,), "normalish")
+
+
+# --- the remembered flattening: every change a model can go through is seen ------------------
+
+
+def _leaf_ids(tree):
+    return [id(x) for x in pb.tree.leaves(tree)]
+
+
+class _Holder(pb.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = pb.Variable(np.ones(2))
+        self.blocks = {"a": pb.Variable(np.ones(1))}
+        self.nested = ([pb.Variable(np.ones(3))],)
+        self.sizes = [3, 4]
+
+
+def test_a_remembered_flattening_is_the_flattening():
+    model = _mlp()
+    first, second = pb.tree.flatten(model), pb.tree.flatten(model)
+    assert first[1] == second[1] and [id(x) for x in first[0]] == [id(x) for x in second[0]]
+    first[0].clear()  # the caller's list is its own
+    assert len(pb.tree.leaves(model)) == 4
+    grads = pb.grad(_loss)(model, X)
+    np.testing.assert_allclose(
+        pb.tree.leaves(grads)[0].numpy(), pb.grad(_loss)(_mlp(), X).layers[0].kernel.numpy()
+    )
+
+
+@pytest.mark.parametrize(
+    "change, leaves",
+    [
+        (lambda m: setattr(m, "w", pb.Variable(np.zeros(2))), 3),  # a new object, same count
+        (lambda m: setattr(m, "extra", pb.Variable(np.ones(1))), 4),
+        (lambda m: delattr(m, "w"), 2),
+        (lambda m: m.blocks.update(b=pb.Variable(np.ones(1))), 4),
+        (lambda m: m.blocks.pop("a"), 2),
+        (lambda m: m.nested[0].append(pb.Variable(np.ones(1))), 4),
+        (lambda m: m.nested[0].__setitem__(0, pb.Variable(np.ones(3))), 3),
+        (lambda m: m.sizes.append(pb.Variable(np.ones(1))), 6),  # a static list turns dynamic
+        (lambda m: setattr(m.w, "trainable", False), 2),
+    ],
+)
+def test_a_remembered_flattening_sees_every_change(change, leaves):
+    model = _Holder()
+    before = _leaf_ids(model)
+    assert len(before) == 3 and _leaf_ids(model) == before
+    change(model)
+    after = [id(x) for x in pb.tree.leaves(model)]
+    fresh = [id(x) for x in pb.tree.leaves(model, is_leaf=lambda x: False)]  # not remembered
+    assert len(after) == leaves and after == fresh
+    assert after != before
+
+
+def test_a_remembered_flattening_sees_sub_modules_and_modes():
+    model = _mlp()
+    treedef = pb.tree.structure(model)
+    model.layers[1].bias.trainable = False
+    assert len(pb.tree.leaves(model)) == 3
+    model.layers[1].bias.trainable = True
+    model.layers.append(pb.nn.Dense(2, 2, dtype=F64))
+    assert len(pb.tree.leaves(model)) == 6
+    model.layers.pop()
+    assert pb.tree.structure(model) == treedef
+    model.eval()
+    assert pb.tree.structure(model) != treedef  # the training flag is static data
+    assert all(not m.training for m in model.modules())

@@ -49,15 +49,25 @@ class TreeDef(NamedTuple):
 _LEAF = TreeDef(None, None, ())
 
 
-def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
+def register(
+    cls: type, flatten_fn: Callable, unflatten_fn: Callable, memo: Callable | None = None
+) -> None:
     """Register ``cls`` as a pytree node.
 
     Args:
         flatten_fn: ``obj -> (children, aux)``; ``aux`` is static and must support ``==``.
         unflatten_fn: ``(aux, children) -> obj``.
+        memo: ``(obj, flatten_node) -> (leaves, treedef)``, where ``flatten_node(obj)`` flattens
+            ``obj``'s subtree: lets the type hand back a flattening it remembers while it knows
+            the subtree has not changed (``pb.nn.Module``).
     """
     _registry[cls] = (flatten_fn, unflatten_fn)
+    if memo is None:
+        _memos.pop(cls, None)
+    else:
+        _memos[cls] = memo
     _flatteners.clear()
+    _memo_of.clear()
     _leaf_types.clear()
     _builders.clear()
 
@@ -73,6 +83,8 @@ def _registered(cls: type):
 # NOTE: how to take a node apart and build it again is settled once per type and cached:
 # flattening runs on the arguments of every transform call, several times a training step.
 _flatteners: dict[type, Callable | None] = {}
+_memos: dict[type, Callable] = {}  # registered memos
+_memo_of: dict[type, Callable] = {}  # the memo of each node type that has one
 _leaf_types: set[type] = set()  # the types _flatteners maps to None
 _builders: dict[type, Callable] = {}
 _SCALARS = frozenset((float, int, complex, bool, str, bytes))
@@ -156,9 +168,27 @@ def _flatten(x, leaves: list, is_leaf) -> TreeDef:
         children_of = _flatteners[cls] = _flattener(cls)
         if children_of is None:
             _leaf_types.add(cls)
+        memo = next((_memos[k] for k in cls.__mro__ if k in _memos), None)
+        if memo is not None:
+            _memo_of[cls] = memo
     if children_of is None:
         leaves.append(x)
         return _LEAF
+    if is_leaf is None and cls in _memo_of:
+        subtree, treedef = _memo_of[cls](x, _flatten_node)
+        leaves.extend(subtree)
+        return treedef
+    return _node_def(x, cls, children_of, leaves, is_leaf)
+
+
+def _flatten_node(x) -> tuple[list, TreeDef]:
+    """``flatten(x)`` for a node ``x`` whose type has a memo, bypassing the memo."""
+    leaves: list = []
+    cls = type(x)
+    return leaves, _node_def(x, cls, _flatteners[cls], leaves, None)
+
+
+def _node_def(x, cls: type, children_of: Callable, leaves: list, is_leaf) -> TreeDef:
     children, aux = children_of(x)
     if is_leaf is not None:
         defs = [_flatten(c, leaves, is_leaf) for c in children]
@@ -229,3 +259,20 @@ def treedef_leaves(treedef: TreeDef, tree, is_leaf=None) -> list:
     if other != treedef:
         raise ValueError(f"tree structure {other!r} does not match {treedef!r}")
     return leaves_
+
+
+# --- the structure version, for memos ------------------------------------------------------
+
+_version = 0
+
+
+def structure_changed() -> None:
+    """Note a change that memos cannot see for themselves (an attribute of a ``pb.nn.Module``
+    set, a Variable made trainable or not): every remembered flattening is stale."""
+    global _version
+    _version += 1
+
+
+def structure_version() -> int:
+    """A number that ``structure_changed`` increases."""
+    return _version
