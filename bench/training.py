@@ -198,26 +198,42 @@ def make_torch_manual(init, x, y):
     return step, lambda: _torch_current(model)
 
 
-def jax_train_step(jax):
-    """``jax.jit`` of the step ``(params, x, y) -> new params``; each call builds a new one."""
-    jnp = jax.numpy
+def _jax_cross_entropy(jax, logits, y):
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    return -jax.numpy.mean(jax.numpy.take_along_axis(logp, y[:, None], axis=-1))
+
+
+def _jax_train_step(jax):
+    """The step ``(params, x, y) -> new params`` in JAX, not jitted."""
 
     def loss(p, x, y):
         logits = jax.nn.relu(x @ p["w1"] + p["b1"]) @ p["w2"] + p["b2"]
-        logp = jax.nn.log_softmax(logits, axis=-1)
-        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=-1))
+        return _jax_cross_entropy(jax, logits, y)
 
     def train_step(p, x, y):
         g = jax.grad(loss)(p, x, y)
         return {k: p[k] - LR * g[k] for k in NAMES}
 
-    return jax.jit(train_step)
+    return train_step
+
+
+def jax_train_step(jax):
+    """``jax.jit`` of the step ``(params, x, y) -> new params``; each call builds a new one."""
+    return jax.jit(_jax_train_step(jax))
 
 
 def make_jax(init, x, y):
     """``jax.jit`` of the step; the batch is put on the device once, outside the loop."""
+    return _make_jax_step(jax_train_step(_peers.jax), init, x, y)
+
+
+def make_jax_eager(init, x, y):
+    """The same step without ``jit``: JAX dispatches every op of it one by one."""
+    return _make_jax_step(_jax_train_step(_peers.jax), init, x, y)
+
+
+def _make_jax_step(train_step, init, x, y):
     jax = _peers.jax
-    train_step = jax_train_step(jax)
     state = {"p": {k: jax.numpy.asarray(v) for k, v in zip(NAMES, init, strict=True)}}
     xj, yj = jax.numpy.asarray(x), jax.numpy.asarray(y)
 
@@ -274,6 +290,7 @@ TAPE = "pullback GradientTape"
 JIT = "pullback pb.jit(step)"
 TORCH = ("PyTorch eager, torch.optim.SGD", "PyTorch eager, manual SGD")
 JAX = "JAX jax.jit(step)"
+JAX_EAGER = "JAX eager jax.grad (no jit)"
 
 
 def _digits_targets(t: dict) -> bool:
@@ -295,6 +312,7 @@ def build_digits() -> Workload:
         _peer_case(TORCH[0], _peers.torch, make_torch_optim, init, x, y),
         _peer_case(TORCH[1], _peers.torch, make_torch_manual, init, x, y),
         _peer_case(JAX, _peers.jax, make_jax, init, x, y),
+        _peer_case(JAX_EAGER, _peers.jax, make_jax_eager, init, x, y),
         _peer_case("HIPS autograd", _peers.autograd, make_autograd, init, x, y),
     ]
     return Workload(
@@ -434,6 +452,24 @@ def conv_autograd():
     return lambda x, w1, b1, w2, b2, y: grad(w1, b1, w2, b2, x, y)
 
 
+def conv_jax(jit: bool):
+    """``jax.grad`` of the same loss with ``lax.conv_general_dilated`` (NHWC, HWIO) and a
+    reshape max-pool, eager or under ``jax.jit``; NumPy arrays in at each call."""
+    jax = _peers.jax
+    jnp, lax = jax.numpy, jax.lax
+
+    def loss(w1, b1, w2, b2, x, y):
+        pre = lax.conv_general_dilated(x, w1, (1, 1), "VALID", dimension_numbers=CONV_DIMS) + b1
+        n, oh, ow, cout = pre.shape
+        blocks = jax.nn.relu(pre).reshape(n, oh // 2, 2, ow // 2, 2, cout)
+        return _jax_cross_entropy(jax, jnp.max(blocks, axis=(2, 4)).reshape(n, -1) @ w2 + b2, y)
+
+    grad = jax.grad(loss, argnums=(0, 1, 2, 3))
+    grad = jax.jit(grad) if jit else grad
+    return lambda x, w1, b1, w2, b2, y: jax.block_until_ready(grad(w1, b1, w2, b2, x, y))
+
+
+CONV_DIMS = ("NHWC", "HWIO", "NHWC")
 CONV_EAGER, CONV_JIT = "pullback pb.grad (pb.nn model)", "pullback pb.jit(pb.grad)"
 
 
@@ -446,6 +482,16 @@ def _grads_case(name: str, grads, args, args64, numpy_baseline: bool = False) ->
         return tuple(np.asarray(g.detach() if hasattr(g, "detach") else g) for g in out)
 
     return Case(name, lambda: grads(*args), check, numpy_baseline=numpy_baseline)
+
+
+def _conv_jax_cases(args, args64) -> list[Case]:
+    if _peers.jax is None:
+        return [Case("JAX", skip=_peers.missing("jax"))]
+    name = f"JAX {_peers.version('jax')}"
+    return [
+        _grads_case(f"{name} eager jax.grad", conv_jax(False), args, args64),
+        _grads_case(f"{name} jax.jit(jax.grad)", conv_jax(True), args, args64),
+    ]
 
 
 def build_conv() -> Workload:
@@ -462,6 +508,7 @@ def build_conv() -> Workload:
         _grads_case(f"HIPS autograd {_peers.version('autograd')}", conv_autograd(), args, args64)
         if autograd is not None
         else Case("HIPS autograd", skip=_peers.missing("autograd")),
+        *_conv_jax_cases(args, args64),
     ]
     return Workload(
         name="conv",
