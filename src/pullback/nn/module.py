@@ -28,11 +28,6 @@ from . import initializers
 # --- pytree registration -------------------------------------------------------------------
 
 
-def _is_dynamic(value) -> bool:
-    """Whether an attribute value belongs in the pytree children rather than the aux data."""
-    return _dynamic_test(type(value))(value)
-
-
 def _never(value) -> bool:
     return False
 
@@ -217,11 +212,8 @@ def _items(container) -> tuple:
 
 
 def _same_items(container, items: tuple) -> bool:
-    if isinstance(container, dict):
-        if 2 * len(container) != len(items):
-            return False
-        return all(map(operator.is_, (*container, *container.values()), items))
-    return len(container) == len(items) and all(map(operator.is_, container, items))
+    now = _items(container)
+    return len(now) == len(items) and all(map(operator.is_, now, items))
 
 
 # --- Module --------------------------------------------------------------------------------
