@@ -260,3 +260,16 @@ def test_a_remembered_flattening_sees_sub_modules_and_modes():
     model.eval()
     assert pb.tree.structure(model) != treedef  # the training flag is static data
     assert all(not m.training for m in model.modules())
+
+
+def test_jit_of_a_model_sees_the_model_change_between_calls():
+    model = _mlp()
+    grad = pb.jit(pb.grad(_loss))
+    assert len(pb.tree.leaves(grad(model, X))) == 4
+    model.layers[0].bias.trainable = False
+    assert len(pb.tree.leaves(grad(model, X))) == 3
+    model.layers.append(pb.nn.Dense(2, 2, dtype=F64, seed=5))
+    got, want = grad(model, X), pb.grad(_loss)(model, X)
+    assert len(grad.cache) == 3
+    for a, b in zip(pb.tree.leaves(got), pb.tree.leaves(want), strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
