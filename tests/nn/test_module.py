@@ -273,3 +273,23 @@ def test_jit_of_a_model_sees_the_model_change_between_calls():
     assert len(grad.cache) == 3
     for a, b in zip(pb.tree.leaves(got), pb.tree.leaves(want), strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def test_a_gradient_model_remembers_the_flattening_it_was_built_from():
+    from pullback.nn import module
+
+    model = _mlp()
+    grads = pb.grad(_loss)(model, X)
+    assert id(grads) in module._flattenings  # opt.update's flattening needs no walk
+    leaves, treedef = pb.tree.flatten(grads)
+    walked = pb.tree.flatten(grads, is_leaf=lambda x: False)  # a walk, not remembered
+    assert [id(x) for x in leaves] == [id(x) for x in walked[0]] and treedef == walked[1]
+    grads.layers.append(pb.nn.Dense(2, 2, dtype=F64))  # its own list, mutated: seen
+    assert len(pb.tree.leaves(grads)) == 6
+    # a gradient with None leaves (of the ints in a list that holds a Variable) is not: a walk
+    # takes None as static data, so it would not give the model's flattening back
+    holder = _Holder()
+    holder.sizes.append(pb.Variable(np.ones(1)))
+    grads = pb.grad(lambda m: pnp.sum(m.w * m.sizes[2]))(holder)
+    assert id(grads) not in module._flattenings
+    assert grads.sizes[:2] == [None, None] and len(pb.tree.leaves(grads)) == 4

@@ -57,9 +57,11 @@ def register(
     Args:
         flatten_fn: ``obj -> (children, aux)``; ``aux`` is static and must support ``==``.
         unflatten_fn: ``(aux, children) -> obj``.
-        memo: ``(obj, flatten_node) -> (leaves, treedef)``, where ``flatten_node(obj)`` flattens
-            ``obj``'s subtree: lets the type hand back a flattening it remembers while it knows
-            the subtree has not changed (``pb.nn.Module``).
+        memo: ``(obj, flatten_node, built=None) -> (leaves, treedef)``, where
+            ``flatten_node(obj)`` flattens ``obj``'s subtree: lets the type hand back a
+            flattening it remembers while it knows the subtree has not changed
+            (``pb.nn.Module``). ``remember_built`` calls it with ``built=(leaves, treedef)``,
+            those ``obj`` was just built from.
     """
     _registry[cls] = (flatten_fn, unflatten_fn)
     if memo is None:
@@ -230,6 +232,15 @@ def _unflatten(treedef: TreeDef, it) -> Any:
     except KeyError:
         build = _builders[kind] = _builder(kind)
     return build(aux, [next(it) if c is _LEAF else _unflatten(c, it) for c in defs])
+
+
+def remember_built(tree, leaves: list, treedef: TreeDef) -> None:
+    """Let ``tree``'s type, if it has a memo, remember that ``tree = unflatten(treedef,
+    leaves)``, so that flattening it need not walk it (a gradient model, flattened by the
+    optimiser next)."""
+    memo = _memo_of.get(type(tree))
+    if memo is not None:
+        memo(tree, _flatten_node, (leaves, treedef))
 
 
 def leaves(tree, is_leaf: Callable | None = None) -> list:

@@ -167,9 +167,12 @@ _remembering = _Remembering()
 _flattenings: dict[int, tuple] = {}
 
 
-def _remembered_flattening(module: Module, flatten_node):
+def _remembered_flattening(module: Module, flatten_node, built=None):
     """The pytree memo of Modules (``pb.tree.register``): the flattening remembered for
-    ``module`` if it still holds, else a new one, remembered."""
+    ``module`` if it still holds, else a new one, remembered. With ``built``, the flattening
+    ``module`` was just built from, which it remembers if a walk would give it back."""
+    if built is not None:
+        return _remember_built(module, *built)
     if _remembering.containers is not None:
         return flatten_node(module)  # a sub-module: part of the outer module's flattening
     version = structure_version()
@@ -186,14 +189,52 @@ def _remembered_flattening(module: Module, flatten_node):
         leaves, treedef = flatten_node(module)
     finally:
         _remembering.containers = None
+    _remember(module, leaves, treedef, containers, version)
+    return leaves, treedef
+
+
+def _remember(module: Module, leaves, treedef, containers: list, version: int) -> None:
     key = id(module)
     try:
         ref = weakref.ref(module, lambda _, key=key: _flattenings.pop(key, None))
     except TypeError:  # a subclass with __slots__ and no __weakref__: nothing remembered
-        return leaves, treedef
+        return
     items = tuple(map(_items, containers))
     _flattenings[key] = (ref, version, tuple(leaves), treedef, tuple(containers), items)
+
+
+def _remember_built(module: Module, leaves: list, treedef):
+    """Remember that ``module`` flattens to ``(leaves, treedef)``, the flattening it was built
+    from, if every leaf is one a walk would take as a child (a float array or Tensor, a
+    Module): then the walk would give exactly that flattening back."""
+    tests = _dynamic_tests
+    for leaf in leaves:
+        test = tests.get(type(leaf)) or _dynamic_test(type(leaf))
+        if test is _never or not (test is _always or test(leaf)):
+            return leaves, treedef  # None, an int: a walk would make it static
+    containers: list = []
+    _containers_of(module, containers)
+    _remember(module, leaves, treedef, containers, structure_version())
     return leaves, treedef
+
+
+def _containers_of(module: Module, out: list) -> None:
+    """The lists and dicts among ``module``'s attributes and its sub-modules', nested ones."""
+    for value in vars(module).values():
+        if isinstance(value, Module):
+            _containers_of(value, out)
+        elif isinstance(value, (list, tuple, dict)):
+            _containers_in(value, out)
+
+
+def _containers_in(value, out: list) -> None:
+    if not isinstance(value, tuple):
+        out.append(value)
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, Module):
+            _containers_of(item, out)
+        elif isinstance(item, (list, tuple, dict)):
+            _containers_in(item, out)
 
 
 def _collect_containers(value, out: list) -> None:

@@ -319,7 +319,7 @@ import functools  # noqa: E402
 
 from .._core.errors import describe_function, describe_value  # noqa: E402
 from .._core.tensor import live  # noqa: E402
-from .._core.tree import flatten, treedef_leaves, unflatten  # noqa: E402
+from .._core.tree import flatten, remember_built, treedef_leaves, unflatten  # noqa: E402
 from ._args import argnums_tuple, as_primal, diff_leaves, output_kind, restore  # noqa: E402
 
 
@@ -366,7 +366,9 @@ def _grads_tree(found, nodes, trees, nums, kind, argnums):
                 grads.append(_writable(restore(found[node], kind)))
             else:
                 grads.append(restore(np.zeros(shape_of(x), dtype_of(as_primal(x))), kind))
-        out.append(unflatten(treedef, grads))
+        grad_tree = unflatten(treedef, grads)
+        remember_built(grad_tree, grads, treedef)  # an optimiser flattens it next
+        out.append(grad_tree)
     return out[0] if isinstance(argnums, int) else tuple(out)
 
 
