@@ -130,7 +130,7 @@ def _flatten_module(module: Module):
     for name, value in vars(module).items():
         test = tests.get(type(value)) or _dynamic_test(type(value))
         if containers is not None and (test is _any_dynamic_item or test is _any_dynamic_value):
-            _collect_containers(value, containers)
+            _containers_in(value, containers, modules=False)
         if test is _always or (test is not _never and test(value)):
             names.append(name)
             children.append(value)
@@ -224,26 +224,20 @@ def _containers_of(module: Module, out: list) -> None:
         if isinstance(value, Module):
             _containers_of(value, out)
         elif isinstance(value, (list, tuple, dict)):
-            _containers_in(value, out)
+            _containers_in(value, out, modules=True)
 
 
-def _containers_in(value, out: list) -> None:
+def _containers_in(value, out: list, modules: bool) -> None:
+    """The lists and dicts in ``value`` (a list, tuple or dict), nested ones too; with
+    ``modules``, also those of the Modules in it (a flattening meets those by itself)."""
     if not isinstance(value, tuple):
         out.append(value)
     for item in value.values() if isinstance(value, dict) else value:
         if isinstance(item, Module):
-            _containers_of(item, out)
+            if modules:
+                _containers_of(item, out)
         elif isinstance(item, (list, tuple, dict)):
-            _containers_in(item, out)
-
-
-def _collect_containers(value, out: list) -> None:
-    """The lists and dicts in ``value`` (a list, tuple or dict attribute), nested ones too."""
-    if isinstance(value, (list, dict)):
-        out.append(value)
-    for item in value.values() if isinstance(value, dict) else value:
-        if isinstance(item, (list, tuple, dict)):
-            _collect_containers(item, out)
+            _containers_in(item, out, modules)
 
 
 def _items(container) -> tuple:
