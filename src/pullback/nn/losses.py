@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import weakref
 
 import numpy as np
 
@@ -11,6 +10,7 @@ import pullback as pb
 import pullback.numpy as pnp
 
 from .._core.levels import _state
+from .._core.residuals import ByArray
 from .activations import log_softmax
 
 
@@ -70,8 +70,8 @@ def _sparse_cross_entropy_impl(logits, labels):
             e = np.exp(rows - peak)
             total = np.add.reduce(e, axis=1, keepdims=True)
             lse = np.log(total) + peak
-            if _state.stack:  # a transform may differentiate this call
-                _keep_softmax(logits, np.divide(e, total, out=e))
+            if _state.stack and type(logits) is np.ndarray:  # a transform may differentiate it
+                _softmaxes.keep(logits, np.divide(e, total, out=e))
             return _mean_loss(lse[:, 0], rows, labels)
     return _mean_loss(pnp.special.logsumexp(rows, axis=-1), rows, labels)
 
@@ -93,27 +93,8 @@ def _rows(logits, labels) -> tuple[np.ndarray, np.ndarray]:
 # softmax (bench/training.py, digits step). The weights are used once: a second backward pass
 # (a persistent tape) computes them again. At most _KEPT of them are kept, the latest: a
 # forward pass with no backward pass (jvp, vmap) on long-lived logits must not pin memory.
-_softmaxes: dict[int, tuple[weakref.ref, np.ndarray]] = {}
 _KEPT = 4
-
-
-def _keep_softmax(logits, weights: np.ndarray) -> None:
-    if type(logits) is np.ndarray:
-        if len(_softmaxes) >= _KEPT:
-            _softmaxes.pop(next(iter(_softmaxes)), None)
-        key = id(logits)
-        _softmaxes[key] = (
-            weakref.ref(logits, lambda _, key=key: _softmaxes.pop(key, None)),
-            weights,
-        )
-
-
-def _kept_softmax(logits) -> np.ndarray | None:
-    """The softmax weights the forward pass computed from ``logits``, handed over once."""
-    entry = _softmaxes.pop(id(logits), None)
-    if entry is None or entry[0]() is not logits:
-        return None
-    return entry[1]
+_softmaxes = ByArray(limit=_KEPT)
 
 
 # NOTE: a primitive built with the public API (pb.primitive and its rules), not a composite of
@@ -141,7 +122,7 @@ def _numpy_cross_entropy_vjp(g, logits: np.ndarray, labels) -> np.ndarray:
     nothing is lost by skipping ``bind`` (bench/training.py, digits step: 63 -> 31 us), on the
     softmax weights the forward pass kept (``value_and_grad`` of the loss: 120 -> 95 us)."""
     rows, flat_labels = _rows(logits, labels)
-    probs = _kept_softmax(logits)
+    probs = _softmaxes.take(logits)
     if probs is None:
         probs = pnp.special.softmax(rows, axis=-1)
     probs[np.arange(len(flat_labels)), flat_labels] -= 1

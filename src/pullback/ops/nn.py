@@ -16,13 +16,13 @@ pair ``max_pool_gather``/``max_pool_scatter``, which split tied maxima evenly, a
 from __future__ import annotations
 
 import math
-import weakref
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._core.levels import _state
 from .._core.primitive import ReplayShare, bind, defbatch, defjvp, defvjp, primitive
+from .._core.residuals import ByArray
 from .._core.tensor import dtype_of, shape_of
 from ._batch import move_axis, move_to_front
 from .elementwise import divide, multiply
@@ -125,7 +125,7 @@ def conv2d(x, w, *, strides, padding, dilation):
     """
     out, cols = _conv2d_with_patches(x, w, strides=strides, padding=padding, dilation=dilation)
     if _state.stack:  # a transform may differentiate this call
-        _save_patches(out, cols)
+        _patches.keep(out, cols)
     return out
 
 
@@ -136,24 +136,11 @@ def conv2d(x, w, *, strides, padding, dilation):
 # input's values then, so an in-place change of the input afterwards cannot reach it. Memory:
 # one (n*oh*ow, kh*kw*cin) matrix per live conv output, kept only while a transform is active
 # (a plain forward pass, e.g. features of a whole data set, keeps nothing).
-_patches: dict[int, tuple[weakref.ref, np.ndarray]] = {}
-
-
-def _save_patches(out: np.ndarray, cols: np.ndarray) -> None:
-    key = id(out)
-    _patches[key] = (weakref.ref(out, lambda _, key=key: _patches.pop(key, None)), cols)
-
-
-def _saved_patches(ans) -> np.ndarray | None:
-    """The im2col matrix the forward pass built for the conv2d output ``ans``, if it lives."""
-    entry = _patches.get(id(ans))
-    if entry is None or entry[0]() is not ans:
-        return None
-    return entry[1]
+_patches = ByArray()
 
 
 def _conv2d_filter_vjp(g, ans, x, w, **geometry):
-    cols = _saved_patches(ans) if type(g) is np.ndarray and type(x) is np.ndarray else None
+    cols = _patches.get(ans) if type(g) is np.ndarray and type(x) is np.ndarray else None
     if cols is None:
         return conv2d_filter_grad(x, g, w_shape=shape_of(w), **geometry)
     return _filter_grad_of_patches(cols, g, w_shape=w.shape, **geometry)
@@ -215,7 +202,7 @@ def _filter_grad_of_patches(cols, g, *, w_shape, strides, padding, dilation):
 
 # NOTE: under pb.jit the graph of a gradient holds conv2d(x, w) and conv2d_filter_grad(x, g):
 # the replay computes x's patches once instead of twice (bench seed-000 conv step, jit: 84 us of
-# about 900); eager mode gets the same from _saved_patches.
+# about 900); eager mode gets the same from _patches.
 conv2d_filter_grad.replay_share = ReplayShare(
     producer=conv2d,
     producer_key=lambda shapes, p: (shapes[1][:2], p["strides"], p["padding"], p["dilation"]),
