@@ -44,13 +44,14 @@ def _is_float(value) -> bool:
     return value.dtype.kind == "f"
 
 
+def _is_child(value) -> bool:
+    """Whether an attribute value belongs in the pytree children rather than the aux data."""
+    test = _dynamic_tests.get(type(value)) or _dynamic_test(type(value))
+    return test is _always or (test is not _never and test(value))
+
+
 def _any_dynamic_item(items) -> bool:
-    tests = _dynamic_tests
-    for item in items:
-        test = tests.get(type(item)) or _dynamic_test(type(item))
-        if test is not _never and (test is _always or test(item)):
-            return True
-    return False
+    return any(map(_is_child, items))
 
 
 def _any_dynamic_value(value) -> bool:
@@ -207,11 +208,8 @@ def _remember_built(module: Module, leaves: list, treedef):
     """Remember that ``module`` flattens to ``(leaves, treedef)``, the flattening it was built
     from, if every leaf is one a walk would take as a child (a float array or Tensor, a
     Module): then the walk would give exactly that flattening back."""
-    tests = _dynamic_tests
-    for leaf in leaves:
-        test = tests.get(type(leaf)) or _dynamic_test(type(leaf))
-        if test is _never or not (test is _always or test(leaf)):
-            return leaves, treedef  # None, an int: a walk would make it static
+    if not all(map(_is_child, leaves)):
+        return leaves, treedef  # None, an int: a walk would make it static
     containers: list = []
     _containers_of(module, containers)
     _remember(module, leaves, treedef, containers, structure_version())
