@@ -158,6 +158,19 @@ def test_bad_arguments_raise_value_error(call, message):
         call()
 
 
+def test_settings_looked_up_again_are_checked_like_new_ones():
+    x, w = np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 1))
+    expected = conv2d(x, w, strides=2)
+    np.testing.assert_array_equal(conv2d(x, w, strides=[2, 2]), expected)  # unhashable
+    np.testing.assert_array_equal(conv2d(x, w, strides=2), expected)  # remembered
+    for _ in range(2):  # an error is not remembered as a result
+        with pytest.raises(ValueError, match="strides"):
+            conv2d(x, w, strides=2.0)
+        with pytest.raises(ValueError, match="pool_size"):
+            max_pool2d(x, 2.0)
+    assert max_pool2d(x, 2).shape == max_pool2d(x, [2, 2]).shape == (1, 2, 2, 1)
+
+
 def test_conv2d_takes_nested_lists():
     out = conv2d([[[[1.0], [2.0]], [[3.0], [4.0]]]], [[[[1.0]], [[1.0]]]])
     np.testing.assert_array_equal(out.ravel(), [3.0, 7.0])

@@ -99,12 +99,15 @@ def _same_static(a, b) -> bool:
 
 
 class _Static(tuple):
-    """The static attributes of one Module, ``(names, values)``, comparable as pytree aux data
-    must be. A tuple, so that flattening builds it without a call."""
+    """The static attributes of one Module, ``(names, values, template)``, comparable as pytree
+    aux data must be (by names and values). A tuple, so that flattening builds it without a
+    call. ``template`` is every attribute in order, the children's set to None: rebuilding the
+    module copies it and fills the children in."""
 
     __slots__ = ()
     names = property(operator.itemgetter(0))
     values = property(operator.itemgetter(1))
+    template = property(operator.itemgetter(2))
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, _Static) or self[0] != other[0]:
@@ -122,10 +125,11 @@ class _Static(tuple):
 
 
 _new_static = tuple.__new__
+_new_object = object.__new__
 
 
 def _flatten_module(module: Module):
-    names, children, static_names, static_values = [], [], [], []
+    names, children, static_names, static_values, template = [], [], [], [], {}
     tests = _dynamic_tests
     containers = _remembering.containers
     for name, value in vars(module).items():
@@ -135,21 +139,20 @@ def _flatten_module(module: Module):
         if test is _always or (test is not _never and test(value)):
             names.append(name)
             children.append(value)
+            template[name] = None
         else:
             static_names.append(name)
             static_values.append(value)
-    return children, (
-        type(module),
-        tuple(names),
-        _new_static(_Static, (tuple(static_names), tuple(static_values))),
-    )
+            template[name] = value
+    static = _new_static(_Static, (tuple(static_names), tuple(static_values), template))
+    return children, (type(module), tuple(names), static)
 
 
 def _unflatten_module(aux, children) -> Module:
     cls, names, static = aux
-    module = object.__new__(cls)
-    attributes = vars(module)
-    attributes.update(zip(static.names, static.values))
+    module = _new_object(cls)
+    attributes = module.__dict__
+    attributes.update(static[2])
     attributes.update(zip(names, children))
     return module
 
@@ -218,11 +221,7 @@ def _remember_built(module: Module, leaves: list, treedef):
 
 def _containers_of(module: Module, out: list) -> None:
     """The lists and dicts among ``module``'s attributes and its sub-modules', nested ones."""
-    for value in vars(module).values():
-        if isinstance(value, Module):
-            _containers_of(value, out)
-        elif isinstance(value, (list, tuple, dict)):
-            _containers_in(value, out, modules=True)
+    _containers_among(module.__dict__.values(), out, True)
 
 
 def _containers_in(value, out: list, modules: bool) -> None:
@@ -230,12 +229,21 @@ def _containers_in(value, out: list, modules: bool) -> None:
     ``modules``, also those of the Modules in it (a flattening meets those by itself)."""
     if not isinstance(value, tuple):
         out.append(value)
-    for item in value.values() if isinstance(value, dict) else value:
-        if isinstance(item, Module):
+    _containers_among(value.values() if isinstance(value, dict) else value, out, modules)
+
+
+def _containers_among(values, out: list, modules: bool) -> None:
+    # NOTE: each value's kind is its type's cached pytree test (a Module's is _always, a list's
+    # or tuple's _any_dynamic_item, a dict's _any_dynamic_value), not isinstance tests: this
+    # walk runs on every gradient model pb.grad builds (bench/training.py, conv step).
+    tests = _dynamic_tests
+    for value in values:
+        test = tests.get(type(value)) or _dynamic_test(type(value))
+        if test is _always:
             if modules:
-                _containers_of(item, out)
-        elif isinstance(item, (list, tuple, dict)):
-            _containers_in(item, out, modules)
+                _containers_of(value, out)
+        elif test is _any_dynamic_item or test is _any_dynamic_value:
+            _containers_in(value, out, modules)
 
 
 def _items(container) -> tuple:
