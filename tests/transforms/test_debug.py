@@ -48,6 +48,14 @@ def test_inf_from_summing_cotangents_of_plain_arrays_is_caught():
     assert pb.grad(lambda x: x * 1e308 + x * 1e308)(1e-308) == float("inf")
 
 
+def test_inf_from_summing_a_bias_cotangent_of_plain_arrays_is_caught():
+    # a broadcast bias's cotangent is summed with sum's implementation directly: still seen
+    x = np.full((2, 3), 1e-30, np.float32)  # forward: finite; x's rows' cotangents: 3e38
+    with pytest.raises(FloatingPointError, match="Inf produced by 'sum' in the backward pass"):
+        with pb.debug_nans():
+            pb.grad(lambda b: pnp.sum((x + b) * np.float32(3e38)))(np.zeros(3, np.float32))
+
+
 def test_overflow_in_power_is_caught():
     with pytest.raises(FloatingPointError, match="Inf produced by 'power'"):
         with pb.debug_nans():

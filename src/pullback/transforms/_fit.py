@@ -20,14 +20,18 @@ def sum_to(g, shape: tuple[int, ...]):
     """Sum ``g`` over the axes that broadcasting added, so that it has ``shape``."""
     gshape = shape_of(g)
     lead = len(gshape) - len(shape)
-    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[lead:])):
-        raise ValueError(f"cannot sum shape {gshape} down to shape {shape}")
-    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if not ones:
+    if lead > 0 and gshape[lead:] == shape:
         # Only leading axes were added (a bias): one sum, no reshape.
         if _few_columns(g, lead):
             return _sum_rows(g, lead)
+        if type(g) is np.ndarray:
+            # NOTE: sum's implementation without bind, which would only call it: a plain
+            # array is a first-order backward pass's (bench/training.py, digits step's biases)
+            return _sum.impl(g, axis=tuple(range(lead)), keepdims=False)
         return _sum(g, axis=tuple(range(lead)), keepdims=False)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[lead:])):
+        raise ValueError(f"cannot sum shape {gshape} down to shape {shape}")
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     axes = tuple(range(lead)) + ones
     if axes:
         g = _sum(g, axis=axes, keepdims=True)
