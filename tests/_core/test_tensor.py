@@ -21,6 +21,38 @@ def test_operators_on_tensors_match_numpy():
         assert np.array_equal(op(ta, tb).numpy(), op(a, b))
 
 
+@pytest.mark.parametrize(
+    "method",
+    [
+        lambda x: x.cumprod(),
+        lambda x: x.cumprod(axis=1),
+        lambda x: x.argsort(axis=0),
+        lambda x: x.diagonal(),
+        lambda x: x.diagonal(1),
+        lambda x: x.trace(),
+        lambda x: x.trace(-1),
+        lambda x: x.repeat(2, axis=1),
+        lambda x: x.take([0, 0, 3]),
+        lambda x: x.take([1, 0], axis=1),
+        lambda x: x.nonzero()[1],
+        lambda x: x.conj(),
+        lambda x: x.conjugate(),
+        lambda x: x.real,
+    ],
+)
+def test_ndarray_methods_match_numpy_and_differentiate(method):
+    a = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.25]])
+    np.testing.assert_array_equal(np.asarray(method(pb.tensor(a)).numpy()), method(a))
+    if np.asarray(method(a)).dtype.kind == "f":
+        pb.check_grads(lambda x: method(x), (a,), order=2)
+
+
+def test_in_place_sort_is_refused_with_the_functional_alternative():
+    with pytest.raises(TypeError, match=r"x = pnp.sort\(x, axis\)"):
+        pb.tensor([2.0, 1.0]).sort()
+    np.testing.assert_array_equal(np.sort(pb.tensor([2.0, 1.0])).numpy(), [1.0, 2.0])
+
+
 def test_ndarray_on_the_left_dispatches_to_the_tensor():
     out = np.ones(3) * pb.tensor([1.0, 2.0, 3.0])
     assert isinstance(out, pb.Tensor)

@@ -325,6 +325,45 @@ class Tensor:
     def cumsum(self, axis=None):
         return pnp.cumsum(self, axis=axis)
 
+    def cumprod(self, axis=None):
+        return pnp.cumprod(self, axis=axis)
+
+    def argsort(self, axis=-1, kind=None):
+        return pnp.argsort(self, axis=axis, kind=kind)
+
+    def sort(self, axis=-1, kind=None):
+        """Refused: NumPy's ``x.sort()`` sorts in place and returns None, so code that then
+        reads ``x`` would silently use unsorted values. ``pnp.sort(x)`` returns a sorted copy."""
+        raise TypeError(
+            "Tensors are immutable: x.sort() sorts in place in NumPy, which would silently "
+            "leave x unsorted here. Use x = pnp.sort(x, axis) (or np.sort(x)), which returns "
+            "a sorted Tensor."
+        )
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return pnp.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        return pnp.trace(self, offset, axis1, axis2)
+
+    def repeat(self, repeats, axis=None):
+        return pnp.repeat(self, repeats, axis=axis)
+
+    def take(self, indices, axis=None):
+        return pnp.take(self, indices, axis=axis)
+
+    def nonzero(self):
+        return pnp.nonzero(self)
+
+    def conj(self):
+        return pnp.conjugate(self)
+
+    conjugate = conj
+
+    @property
+    def real(self) -> Tensor:
+        return pnp.real(self)
+
     def argmax(self, axis=None):
         return pnp.argmax(self, axis=axis)
 
