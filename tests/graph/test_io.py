@@ -70,6 +70,11 @@ MODELS = {
     "custom_vjp": lambda: (lambda x: custom(x)["s"], np.linspace(0.1, 0.9, 3)),
     "custom_gradient": lambda: (lambda v: _seed002().clip_gradients(v * v), np.array(2.0)),
     "checkpoint_hook": lambda: (_checkpointed, np.linspace(-1.0, 1.0, 4)),
+    # 0-d array constants (np.ascontiguousarray would have saved them as shape (1,))
+    "zero_d_arrays": lambda: (
+        lambda x: pnp.tanh(x * np.array(2.0)) + np.array(0.5, np.float32),
+        np.linspace(-1.0, 1.0, 3),
+    ),
 }
 
 

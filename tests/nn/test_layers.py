@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -52,6 +54,16 @@ def test_dense_defaults_to_float32_parameters():
 def test_dense_rejects_unknown_activation_name():
     with pytest.raises(ValueError, match="unknown activation"):
         pb.nn.Dense(2, 2, activation="swishy")
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (5,), ()])
+def test_dense_names_itself_and_the_shape_of_a_wrong_input(shape):
+    model = pb.nn.Sequential(pb.nn.Dense(4, 16, "relu"), pb.nn.Dense(16, 3))
+    message = f"Dense(4, 16) needs inputs with 4 features on their last axis, got shape {shape}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model(np.ones(shape))
+    with pytest.raises(ValueError, match="Dense"):
+        pb.grad(lambda m: m(np.ones(shape)).sum())(model)
 
 
 def test_flatten_and_sequential_on_nhwc_images():

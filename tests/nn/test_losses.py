@@ -42,6 +42,64 @@ def test_softmax_cross_entropy_rejects_mismatched_labels():
         pb.nn.softmax_cross_entropy(LOGITS, np.ones((4, 2)))
 
 
+LOSS = pb.nn.softmax_cross_entropy
+GRAD = pb.grad(LOSS)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda z, y: LOSS(z, y),
+        lambda z, y: GRAD(z, y),
+        lambda z, y: pb.jvp(lambda z: LOSS(z, y), (z,), (z,)),
+        lambda z, y: pb.hessian(lambda z: LOSS(z, y))(z),
+        lambda z, y: pb.vmap(LOSS)(z[None], y[None]),
+        lambda z, y: pb.vmap(GRAD, in_axes=(0, None))(z[None], y),
+        lambda z, y: pb.jit(GRAD)(z, y),
+    ],
+)
+@pytest.mark.parametrize("bad", [-1, 3, 7])
+def test_int_labels_outside_the_classes_are_refused(call, bad):
+    # NumPy would take -1 as the last class: a silently wrong loss and gradient
+    z, y = np.zeros((4, 3)), np.array([0, 2, 1, 2])
+    call(z, y)
+    with pytest.raises(ValueError, match=rf"classes 0..2 of logits with 3 classes, got .*{bad}"):
+        call(z, np.array([0, bad, 1, 2]))
+
+
+def test_a_jitted_or_saved_gradient_checks_each_batch_of_labels(tmp_path):
+    # a graph of the gradient alone has no forward pass of the loss: the labels are still checked
+    z, y = np.zeros((4, 3)), np.array([0, 2, 1, 2])
+    jitted = pb.jit(GRAD)
+    pb.save(tmp_path / "grad.pb", GRAD, z, y)
+    for f in (jitted, pb.load(tmp_path / "grad.pb")):
+        np.testing.assert_allclose(f(z, y), GRAD(z, y), rtol=1e-15)
+        with pytest.raises(ValueError, match="got labels from -1 to 2"):
+            f(z, np.array([0, -1, 1, 2]))
+    LOSS(np.zeros((3, 3)), np.array([0, 1, 2], np.uint8))  # unsigned labels pass
+
+
+def test_boolean_labels_are_the_classes_one_and_zero():
+    # NumPy would take a boolean array as a mask, not as indices
+    z, labels = np.random.default_rng(3).standard_normal((3, 2)), np.array([True, False, True])
+    as_ints = labels.astype(np.int64)
+    for f in (LOSS, GRAD, pb.jit(GRAD), pb.hessian(LOSS)):
+        np.testing.assert_array_equal(f(z, labels), f(z, as_ints))
+    np.testing.assert_array_equal(pb.vmap(LOSS)(z[None], labels[None]), [LOSS(z, as_ints)])
+
+
+@pytest.mark.parametrize(
+    "loss, names", [(pb.nn.mse, "pred.*target"), (pb.nn.sigmoid_cross_entropy, "logits.*labels")]
+)
+def test_elementwise_losses_refuse_shapes_that_broadcast_to_a_larger_one(loss, names):
+    with pytest.raises(ValueError, match=rf"{names} of shape \(3,\) would broadcast to \(3, 3\)"):
+        loss(np.zeros((3, 1)), np.zeros(3))
+    with pytest.raises(ValueError, match="do not broadcast"):
+        loss(np.zeros(3), np.zeros(4))
+    for a, b in (((3,), ()), ((2, 3), (3,)), ((), (3,)), ((3,), (1,))):
+        loss(np.zeros(a), np.zeros(b))  # one broadcasts to the other: a constant, a row
+
+
 def test_sigmoid_cross_entropy_value_gradient_and_stability():
     z = np.array([-800.0, 0.0, 3.0, 800.0])
     y = np.array([1.0, 1.0, 0.0, 0.0])

@@ -28,6 +28,15 @@ def test_update_rejects_gradients_of_another_structure():
         pb.optim.Adam().update(model, {"kernel": np.zeros((2, 1))})
 
 
+@pytest.mark.parametrize("shape", [(3,), (1, 3), (2, 1), (2, 3, 1)])
+def test_apply_gradients_rejects_a_gradient_of_another_shape(shape):
+    # (3,), (1, 3) and (2, 1) would broadcast against the (2, 3) kernel: a silently wrong step
+    v = pb.Variable(np.ones((2, 3)), name="kernel")
+    with pytest.raises(ValueError, match=r"shape \(.*\) for Variable 'kernel' of shape \(2, 3\)"):
+        pb.optim.SGD(0.1).apply_gradients([(np.ones(shape), v)])
+    assert v.numpy().tolist() == [[1.0] * 3] * 2
+
+
 def test_apply_gradients_keeps_adam_state_and_reads_learning_rate_each_step():
     v = pb.Variable(np.array([1.0]))
     opt = pb.optim.Adam(0.1)

@@ -230,7 +230,8 @@ class _Writer:
         if id(a) in self.names:
             return self.names[id(a)]
         dtype = _dtype_name(a.dtype)
-        data = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<"), copy=False)
+        # NOTE: np.asarray(order="C"), not np.ascontiguousarray, which makes a 0-d array 1-d
+        data = np.asarray(a, order="C").astype(a.dtype.newbyteorder("<"), copy=False)
         buffer = io.BytesIO()
         np.save(buffer, data, allow_pickle=False)
         payload = buffer.getvalue()

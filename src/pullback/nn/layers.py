@@ -63,10 +63,27 @@ class Dense(Module):
         self.activation = _activation(activation)
 
     def __call__(self, x):
-        y = x @ self.kernel
+        try:
+            y = x @ self.kernel
+        except ValueError as error:
+            clearer = self._input_error(x)
+            if clearer is None:
+                raise
+            raise clearer from error
         if self.bias is not None:
             y = y + self.bias
         return y if self.activation is None else self.activation(y)
+
+    def _input_error(self, x) -> ValueError | None:
+        """A ValueError naming the layer, if ``x`` does not have its input features."""
+        inputs, outputs = self.kernel.shape
+        shape = tuple(pnp.shape(x))
+        if shape and shape[-1] == inputs:
+            return None
+        return ValueError(
+            f"Dense({inputs}, {outputs}) needs inputs with {inputs} features on their last "
+            f"axis, got shape {shape}"
+        )
 
 
 class Flatten(Module):

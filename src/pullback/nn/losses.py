@@ -17,10 +17,33 @@ from .activations import log_softmax
 def mse(pred, target):
     """Mean squared error ``mean((pred - target) ** 2)`` over every element.
 
+    Raises:
+        ValueError: the shapes broadcast to a shape larger than either (a prediction of shape
+            ``(n, 1)`` against targets of shape ``(n,)``: a mean over all n * n pairs).
+
     >>> mse(np.array([1.0, 3.0]), np.array([1.0, 1.0]))
     np.float64(2.0)
     """
+    _check_broadcast("mse", pred, target, ("pred", "target"))
     return pnp.mean((pred - target) ** 2)
+
+
+def _check_broadcast(loss: str, x, y, names: tuple[str, str]) -> None:
+    """Raise unless one of ``x`` and ``y`` broadcasts to the other's shape: a loss over a
+    larger shape than either is silently a wrong one."""
+    x_shape, y_shape = tuple(pnp.shape(x)), tuple(pnp.shape(y))
+    if x_shape == y_shape:
+        return
+    try:
+        joint = np.broadcast_shapes(x_shape, y_shape)
+    except ValueError:
+        joint = None
+    if joint != x_shape and joint != y_shape:
+        spread = "do not broadcast" if joint is None else f"would broadcast to {joint}"
+        raise ValueError(
+            f"{loss}: {names[0]} of shape {x_shape} and {names[1]} of shape {y_shape} {spread}; "
+            f"give both the same shape (e.g. {names[0]}.reshape(-1) or {names[1]}[:, None])"
+        )
 
 
 def _dtype(x) -> np.dtype:
@@ -64,6 +87,7 @@ def softmax_cross_entropy(logits, labels):
 def _sparse_cross_entropy_impl(logits, labels):
     """``mean(logsumexp(logits) - logits[label])`` over every leading position."""
     rows, labels = _rows(logits, labels)
+    _check_classes(labels, rows.shape[1])
     if rows.size:
         peak = np.maximum.reduce(rows, axis=1, keepdims=True)
         if math.isfinite(np.add.reduce(peak, axis=None)):  # else: all -inf, inf or NaN rows
@@ -84,7 +108,28 @@ def _rows(logits, labels) -> tuple[np.ndarray, np.ndarray]:
     """``logits`` as a (positions, classes) matrix and ``labels`` as a vector."""
     logits = np.asarray(logits)
     labels = labels.reshape(-1) if type(labels) is np.ndarray else np.reshape(labels, -1)
-    return logits.reshape(-1, logits.shape[-1]), labels
+    return logits.reshape(-1, logits.shape[-1]), _as_classes(labels)
+
+
+def _as_classes(labels: np.ndarray) -> np.ndarray:
+    """Boolean labels as the classes 0 and 1 (NumPy would take them as a mask)."""
+    return labels.view(np.uint8) if labels.dtype.kind == "b" else labels
+
+
+def _check_classes(labels: np.ndarray, classes: int) -> None:
+    """Raise unless every label is in ``[0, classes)``: NumPy would take a negative one as a
+    class counted from the end, a silently wrong loss.
+
+    NOTE: one maximum over the labels seen as unsigned ints, where negative ones are huge:
+    half the cost of a minimum and a maximum (the digits step's 32 labels)."""
+    if labels.size == 0:
+        return
+    unsigned = labels.view(f"u{labels.dtype.itemsize}") if labels.dtype.kind == "i" else labels
+    if unsigned.max() >= classes:
+        raise ValueError(
+            f"softmax_cross_entropy: int labels must be classes 0..{classes - 1} of logits with "
+            f"{classes} classes, got labels from {labels.min()} to {labels.max()}"
+        )
 
 
 # NOTE: the forward pass keeps its softmax weights for the backward pass, keyed by the logits
@@ -105,8 +150,26 @@ _sparse_softmax_cross_entropy = pb.primitive(
 )
 
 
+def _class_labels_impl(labels, *, classes: int):
+    """``labels`` as classes (booleans as 0 and 1), checked to be classes of logits with
+    ``classes`` classes."""
+    labels = _as_classes(np.asarray(labels))
+    _check_classes(labels.reshape(-1), classes)
+    return labels
+
+
+# NOTE: the formulas below read the labels through this op, not directly: a jitted gradient
+# replays it with each batch's labels, where the loss's own forward pass, which checks them
+# too, is dropped from the graph when only the gradient is returned.
+_class_labels = pb.primitive(_class_labels_impl, name="class_labels", differentiable=False)
+pb.defbatch(
+    _class_labels, lambda args, dims, classes: (_class_labels(args[0], classes=classes), dims[0])
+)
+
+
 def _softmax_minus_one_hot(logits, labels):
     """The loss's derivative with respect to ``logits``, times the number of positions."""
+    labels = _class_labels(labels, classes=pnp.shape(logits)[-1])
     one_hot = pnp.equal(pnp.arange(pnp.shape(logits)[-1]), pnp.expand_dims(labels, -1))
     return pnp.special.softmax(logits, axis=-1) - one_hot
 
@@ -141,6 +204,7 @@ def _sparse_cross_entropy_batch(args, dims):
         pnp.moveaxis(a, d, 0) if d is not None else pnp.broadcast_to(a, (size, *pnp.shape(a)))
         for a, d in zip(args, dims)
     )
+    labels = _class_labels(labels, classes=pnp.shape(logits)[-1])
     lse = pnp.special.logsumexp(logits, axis=-1)
     picked = pnp.take_along_axis(logits, pnp.expand_dims(labels, -1), axis=-1)[..., 0]
     return pnp.mean(lse - picked, axis=tuple(range(1, pnp.ndim(lse)))), 0
@@ -157,7 +221,11 @@ def sigmoid_cross_entropy(logits, labels):
     Computed as ``softplus(logits) - logits * labels``, which neither overflows nor loses the
     gradient ``sigmoid(logits) - labels`` at ``logits = 0``.
 
+    Raises:
+        ValueError: the shapes broadcast to a shape larger than either.
+
     >>> round(float(sigmoid_cross_entropy(np.array([0.0]), np.array([1.0]))), 4)
     0.6931
     """
+    _check_broadcast("sigmoid_cross_entropy", logits, labels, ("logits", "labels"))
     return pnp.mean(pnp.special.softplus(logits) - logits * labels)

@@ -23,6 +23,10 @@ def _numpy(x) -> np.ndarray:
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _describe(v: Variable) -> str:
+    return f"Variable {v.name!r}" if v.name else "a Variable"
+
+
 def _is_none(x) -> bool:
     return x is None
 
@@ -43,7 +47,8 @@ class Optimizer:
         """Step the trainable Variables of ``model`` by ``grads`` (a pytree of its structure).
 
         Raises:
-            ValueError: ``grads`` does not have the structure of ``model``.
+            ValueError: ``grads`` does not have the structure of ``model``, or a gradient has
+                another shape than its Variable.
         """
         leaves, treedef = pb.tree.flatten(model)
         grad_leaves, grad_def = pb.tree.flatten(grads)
@@ -60,11 +65,21 @@ class Optimizer:
 
     def apply_gradients(self, grads_and_vars: Iterable) -> None:
         """Step each trainable Variable by its gradient; pairs with a ``None`` gradient are
-        skipped, as are values that are not trainable Variables."""
+        skipped, as are values that are not trainable Variables.
+
+        Raises:
+            ValueError: a gradient's shape is not its Variable's.
+        """
         grads, variables, params = [], [], []
         for g, v in grads_and_vars:
             if g is not None and isinstance(v, Variable) and v.trainable:
-                grads.append(_numpy(g))
+                g = _numpy(g)
+                if g.shape != v.shape:  # NumPy would broadcast some into a wrong step
+                    raise ValueError(
+                        f"{type(self).__name__}.apply_gradients: a gradient of shape {g.shape} "
+                        f"for {_describe(v)} of shape {v.shape}; pass each Variable's gradient"
+                    )
+                grads.append(g)
                 variables.append(v)
                 params.append(v.numpy())
         if not variables:
