@@ -60,6 +60,37 @@ def test_sources_in_any_pytree_and_unconnected_sources():
     assert float(zeros) == 0.0
 
 
+def test_output_gradients_weight_each_target():
+    v, w = pb.Variable(np.array([1.0, 2.0, 3.0])), pb.Variable(1.0)
+    with pb.GradientTape(persistent=True) as tape:
+        a, b = v * 2, w * 3
+    weights = np.array([1.0, 0.0, -1.0])
+    np.testing.assert_array_equal(tape.gradient(a, v, output_gradients=weights), 2 * weights)
+    grads = tape.gradient([a, b], [v, w], output_gradients=[None, 2.0])  # None: ones
+    np.testing.assert_array_equal(grads[0], [2.0, 2.0, 2.0])
+    assert float(grads[1]) == 6.0
+
+
+@pytest.mark.parametrize(
+    "output_gradients, error, message",
+    [
+        (np.ones((1, 3)), ValueError, r"output_gradients 0: cotangent has shape \(1, 3\)"),
+        (np.ones(2), ValueError, r"shape \(2,\) float64, but the output it belongs to has shape"),
+        ([np.ones(3), np.ones(3)], ValueError, "has 2 value.*target has 1"),
+        (np.ones(3, int), TypeError, "dtype int64, but the output it belongs to has dtype float64"),
+    ],
+)
+def test_output_gradients_of_another_shape_count_or_kind_are_refused(
+    output_gradients, error, message
+):
+    # (1, 3) would broadcast, and a second value would have been dropped: silently wrong
+    v = pb.Variable(np.array([1.0, 2.0, 3.0]))
+    with pb.GradientTape() as tape:
+        y = v * 2
+    with pytest.raises(error, match=message):
+        tape.gradient(y, v, output_gradients=output_gradients)
+
+
 def test_trainable_variables_are_watched_on_read_and_others_not():
     a, b = pb.Variable(2.0), pb.Variable(2.0, trainable=False)
     with pb.GradientTape() as tape:

@@ -341,26 +341,33 @@ def _check_unconnected(mode: str) -> None:
 
 
 def _seeds(level, target, output_gradients) -> dict:
-    from .transforms.reverse import _own_node
+    from .transforms.reverse import _own_node, checked_cotangent
 
-    t_leaves, t_tree = flatten(target)
+    t_leaves = flatten(target)[0]
     if output_gradients is None:
         o_leaves = [None] * len(t_leaves)
     else:
-        o_leaves = flatten(output_gradients)[0]
+        o_leaves = flatten(output_gradients, is_leaf=_is_none)[0]
+        if len(o_leaves) != len(t_leaves):
+            raise ValueError(
+                f"GradientTape.gradient: output_gradients has {len(o_leaves)} value(s), but "
+                f"target has {len(t_leaves)}; give one per target (None for ones)"
+            )
     seeds: dict = {}
-    for t, o in zip(t_leaves, o_leaves):
+    for i, (t, o) in enumerate(zip(t_leaves, o_leaves)):
+        if o is not None:
+            o = checked_cotangent(o, t, f"GradientTape.gradient: output_gradients {i}")
         node = _own_node(level, t)
         if node is None:
             continue
-        g = (
-            np.ones(shape_of(t), dtype_of(t))
-            if o is None
-            else (o._raw if isinstance(o, Tensor) and o._level is None else o)
-        )
+        g = np.ones(shape_of(t), dtype_of(t)) if o is None else o
         prev = seeds.get(node)
         seeds[node] = g if prev is None else prev + g
     return seeds
+
+
+def _is_none(x) -> bool:
+    return x is None
 
 
 def _jacobian_rows(level, target, nodes) -> list:

@@ -513,7 +513,7 @@ def vjp(f, *primals, has_aux=False):
             ) from None
         seeds = {}
         for x, node, ct in zip(out_leaves, out_nodes, cts):
-            ct = _checked_cotangent(ct, x, f)
+            ct = checked_cotangent(ct, x, f"pullback of {describe_function(f)}")
             if node is not None:
                 _accumulate(seeds, node, ct)
         found = level.backward(seeds, wanted, True)
@@ -526,18 +526,19 @@ def vjp(f, *primals, has_aux=False):
     return out_value, pullback_f
 
 
-def _checked_cotangent(ct, x, f):
-    """``ct`` as a value of ``x``'s shape and dtype, or a ValueError/TypeError naming both."""
+def checked_cotangent(ct, x, where: str):
+    """``ct`` as a value of ``x``'s shape and dtype, or a ValueError/TypeError naming both and
+    ``where`` it was given (e.g. ``"pullback of f (file.py:3)"``)."""
     ct = as_primal(ct)
     if shape_of(ct) != shape_of(x):
         raise ValueError(
-            f"pullback of {describe_function(f)}: cotangent has {describe_value(ct)}, "
-            f"but the output it belongs to has {describe_value(x)}"
+            f"{where}: cotangent has {describe_value(ct)}, but the output it belongs to has "
+            f"{describe_value(x)}"
         )
     if dtype_of(ct).kind != dtype_of(x).kind:
         raise TypeError(
-            f"pullback of {describe_function(f)}: cotangent has dtype {dtype_of(ct)}, "
-            f"but the output it belongs to has dtype {dtype_of(x)}"
+            f"{where}: cotangent has dtype {dtype_of(ct)}, but the output it belongs to has "
+            f"dtype {dtype_of(x)}"
         )
     return ct
 
