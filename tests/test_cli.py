@@ -37,6 +37,22 @@ def test_unreadable_data_gets_a_one_line_error(tmp_path, capsys):
     assert err.startswith("pullback train: error:") and err.count("\n") == 1
 
 
+def test_an_unwritable_out_directory_fails_before_training(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["train", "--out", str(blocker / "run")]) == 2
+    captured = capsys.readouterr()
+    assert "epoch" not in captured.out + captured.err  # no epoch was trained
+    assert captured.err.startswith("pullback train: error:") and captured.err.count("\n") == 1
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("pullback ")
+
+
 def test_help_lists_every_command():
     out = subprocess.run(
         [sys.executable, "-m", "pullback", "--help"], capture_output=True, text=True, check=True

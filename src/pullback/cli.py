@@ -64,10 +64,20 @@ def _positive(kind):
     return parse
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pullback")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pullback", description="Differentiable programming for NumPy code."
     )
+    parser.add_argument("--version", action="version", version=f"pullback {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     train = commands.add_parser("train", help="train a model on the bundled digits (or MNIST)")
     train.add_argument("--model", choices=["mlp", "cnn"], default="mlp")

@@ -92,6 +92,7 @@ def train(config: Config, log=print) -> dict:
     if config.epochs is None:
         config.epochs = DEFAULT_EPOCHS[config.model]
     (x_train, y_train), (x_test, y_test) = load(config.data)
+    Path(config.out).mkdir(parents=True, exist_ok=True)  # before training: fail fast
     np.random.seed(config.seed)
     model = build_model(config.model, x_train.shape[1:], config.seed)
     optimizer = make_optimizer(config.optimizer, config.lr)
@@ -122,7 +123,6 @@ def train(config: Config, log=print) -> dict:
 
 def _save(model, example, history: dict, config: Config, log) -> None:
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     model.save_weights(out / "model.npz")
     # The whole model (architecture and weights) as a graph: pb.load needs none of this code.
     pb.save(out / "model.pullback", model.eval(), example)
