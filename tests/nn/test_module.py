@@ -105,6 +105,39 @@ def test_lazy_build_runs_once_on_first_call():
     assert [v.name for v in layer.trainable_variables] == ["kernel"]
 
 
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda model, x: pb.grad(lambda m: pnp.sum(m(x)))(model),
+        lambda model, x: pb.value_and_grad(lambda m: pnp.sum(m(x)))(model),
+        lambda model, x: pb.jit(lambda m, x: m(x))(model, x),
+        lambda model, x: pb.vmap(lambda m, row: m(row[None]), in_axes=(None, 0))(model, x),
+        lambda model, x: pb.grad(lambda m: pnp.sum(m[0](x)))([model]),  # nested in a pytree
+    ],
+)
+def test_building_a_transforms_copy_of_a_lazy_layer_is_refused(transform):
+    # the copy would get the weights and the layer never would: every step from new weights
+    layer, x = Lazy(), np.ones((2, 3))
+    with pytest.raises(TypeError, match="Lazy builds its weights on its first call.*model\\(x\\)"):
+        transform(layer, x)
+    assert not hasattr(layer, "kernel")
+    layer(x)  # called once: then every transform works
+    transform(layer, x)
+
+
+def test_lazy_layers_still_build_inside_tapes_closures_and_on_plain_copies():
+    x = np.ones((2, 3))
+    layer = Lazy()
+    with pb.GradientTape() as tape:
+        y = pnp.sum(layer(x))  # the layer itself, not a copy
+    assert tape.gradient(y, layer.kernel).shape == (3, 2)
+    closed = Lazy()
+    pb.grad(lambda x: pnp.sum(closed(x)))(x)  # a closure: the layer itself builds
+    assert closed.kernel.shape == (3, 2)
+    copy = pb.tree.map(lambda v: v, Lazy())  # a copy outside any transform is a layer too
+    assert copy(x).shape == (2, 2)
+
+
 def test_applied_for_backpropagation_matches_vjp():
     model = _mlp()
     y, backprop = model.applied_for_backpropagation(X)

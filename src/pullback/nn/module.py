@@ -22,6 +22,7 @@ import numpy as np
 
 import pullback as pb
 
+from .._core.levels import _state
 from .._core.tree import structure_changed, structure_version
 from . import initializers
 
@@ -99,10 +100,11 @@ def _same_static(a, b) -> bool:
 
 
 class _Static(tuple):
-    """The static attributes of one Module, ``(names, values, template)``, comparable as pytree
-    aux data must be (by names and values). A tuple, so that flattening builds it without a
-    call. ``template`` is every attribute in order, the children's set to None: rebuilding the
-    module copies it and fills the children in."""
+    """The static attributes of one Module, ``(names, values, template, unbuilt)``, comparable
+    as pytree aux data must be (by names and values). A tuple, so that flattening builds it
+    without a call. ``template`` is every attribute in order, the children's set to None:
+    rebuilding the module copies it and fills the children in. ``unbuilt``: the module builds
+    its weights on its first call, which has not happened."""
 
     __slots__ = ()
     names = property(operator.itemgetter(0))
@@ -144,7 +146,8 @@ def _flatten_module(module: Module):
             static_names.append(name)
             static_values.append(value)
             template[name] = value
-    static = _new_static(_Static, (tuple(static_names), tuple(static_values), template))
+    unbuilt = type(module)._lazy and not template.get("built", False)
+    static = _new_static(_Static, (tuple(static_names), tuple(static_values), template, unbuilt))
     return children, (type(module), tuple(names), static)
 
 
@@ -154,7 +157,15 @@ def _unflatten_module(aux, children) -> Module:
     attributes = module.__dict__
     attributes.update(static[2])
     attributes.update(zip(names, children))
+    if static[3]:
+        _unbuilt_copies.add(module)
     return module
+
+
+# NOTE: a copy of a module that builds its weights on its first call, made before that call:
+# building it inside a transform (pb.grad(loss)(model) of a model never called) would give
+# the copy weights that the model itself never gets.
+_unbuilt_copies: weakref.WeakSet = weakref.WeakSet()
 
 
 # NOTE: a model's flattening is remembered while nothing can have changed it: flattening runs
@@ -266,7 +277,8 @@ class Module:
     Subclass it, assign parameters (``pb.Variable``s, e.g. from ``add_weight``) and sub-modules
     (or lists/dicts of them) as attributes in ``__init__``, and define ``__call__``. A class
     that also defines ``build(input_shape)`` gets it called on its first ``__call__`` (Keras'
-    lazy custom layers). ``pb.grad(loss)(model, x, y)`` returns an instance of the model's class
+    lazy custom layers); that first call must not be on the copy a transform makes of it
+    (``TypeError``: call it once before ``pb.grad(loss)(layer)``). ``pb.grad(loss)(model, x, y)`` returns an instance of the model's class
     whose Variables are replaced by their gradients. Set attributes normally: a model's
     flattening is remembered until one is set or deleted (or a list or dict attribute, or a
     Variable's ``trainable`` flag, changes); a write through ``__dict__`` is not seen.
@@ -294,10 +306,13 @@ class Module:
         object.__delattr__(self, name)
         structure_changed()
 
+    _lazy = False  # builds its weights on its first call (defines build)
+
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__ and "__call__" in cls.__dict__:
             cls.__call__ = _building(cls.__dict__["__call__"])
+            cls._lazy = True
 
     def __call__(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define __call__")
@@ -468,11 +483,24 @@ def _building(call):
     @functools.wraps(call)
     def wrapped(self, x, *args, **kwargs):
         if not getattr(self, "built", False):
+            if self in _unbuilt_copies and _state.stack:
+                raise _built_on_a_copy(self)
             self.build(tuple(x.shape) if hasattr(x, "shape") else np.shape(x))
             self.built = True
         return call(self, x, *args, **kwargs)
 
     return wrapped
+
+
+def _built_on_a_copy(module: Module) -> TypeError:
+    name = type(module).__name__
+    return TypeError(
+        f"{name} builds its weights on its first call, and that call is on the copy of it "
+        f"that a transform (pb.grad, pb.jit, pb.vmap, ...) differentiates or traces, so {name} "
+        f"itself would never get them and each call would start from new random weights. "
+        f"Call it once on an example input (model(x)) before transforming it, or give it its "
+        f"weights in __init__."
+    )
 
 
 def _named(value, name: str) -> Iterator[tuple[str, pb.Variable]]:
