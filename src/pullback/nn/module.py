@@ -278,10 +278,11 @@ class Module:
     (or lists/dicts of them) as attributes in ``__init__``, and define ``__call__``. A class
     that also defines ``build(input_shape)`` gets it called on its first ``__call__`` (Keras'
     lazy custom layers); that first call must not be on the copy a transform makes of it
-    (``TypeError``: call it once before ``pb.grad(loss)(layer)``). ``pb.grad(loss)(model, x, y)`` returns an instance of the model's class
-    whose Variables are replaced by their gradients. Set attributes normally: a model's
-    flattening is remembered until one is set or deleted (or a list or dict attribute, or a
-    Variable's ``trainable`` flag, changes); a write through ``__dict__`` is not seen.
+    (``TypeError``: call it once before ``pb.grad(loss)(layer)``).
+    ``pb.grad(loss)(model, x, y)`` returns an instance of the model's class whose Variables
+    are replaced by their gradients. Set attributes normally: a model's flattening is
+    remembered until one is set or deleted (or a list or dict attribute, or a Variable's
+    ``trainable`` flag, changes); a write through ``__dict__`` is not seen.
 
     >>> import numpy as np, pullback as pb, pullback.numpy as pnp
     >>> class Scale(pb.nn.Module):
