@@ -89,6 +89,52 @@ def test_dropout_gradient_uses_the_forward_mask():
     np.testing.assert_array_equal(g, np.where(mask, 2.0, 0.0))
 
 
+def test_jitted_dropout_draws_a_new_mask_at_every_call():
+    # a trace used to keep its one mask as a constant: the same units dropped at every step
+    x = np.ones((4, 64))
+
+    def masks(seed):
+        step = pb.jit(lambda layer, x: layer(x))
+        np.random.seed(seed)
+        return [step(pb.nn.Dropout(0.5), x) for _ in range(3)]
+
+    first, again = masks(5), masks(5)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)  # reproducible from NumPy's seed
+        assert set(np.unique(a)) == {0.0, 2.0}
+    assert not np.array_equal(first[1], first[2])
+
+
+def test_jitted_dropout_gradient_uses_the_mask_of_its_own_call():
+    f = lambda x: pnp.sum(pb.nn.functional.dropout(x, 0.5) * x)  # at ones: 2 * kept
+    step = pb.jit(pb.value_and_grad(f))
+    grads = []
+    for _ in range(3):
+        value, grad = step(np.ones(64))
+        assert set(np.unique(grad)) == {0.0, 4.0} and 2 * value == grad.sum()
+        grads.append(grad)
+    assert not np.array_equal(grads[1], grads[2])
+
+
+def test_two_dropouts_of_one_input_are_two_masks_under_jit():
+    twice = lambda x: pb.nn.functional.dropout(x, 0.5) - pb.nn.functional.dropout(x, 0.5)
+    assert np.any(pb.jit(twice)(np.ones(256)) != 0)  # not merged into one draw
+
+
+def test_dropout_under_vmap_gives_each_example_its_own_mask():
+    out = pb.vmap(lambda row: pb.nn.functional.dropout(row, 0.5))(np.ones((8, 64)))
+    assert len({row.tobytes() for row in out}) == 8
+
+
+def test_dropout_with_a_generator_key_advances_it_under_jit():
+    rng = np.random.default_rng(0)
+    step = pb.jit(lambda x: pb.nn.functional.dropout(x, 0.5, key=rng))
+    state = rng.bit_generator.state["state"]["state"]
+    masks = [step(np.ones(64)) for _ in range(3)]
+    assert not np.array_equal(masks[1], masks[2])
+    assert rng.bit_generator.state["state"]["state"] != state
+
+
 def test_dropout_rejects_rate_of_one():
     with pytest.raises(ValueError, match="rate"):
         pb.nn.Dropout(1.0)

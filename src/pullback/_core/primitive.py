@@ -128,6 +128,8 @@ class Primitive:
         scalar: the same function on Python floats (``math.sin`` for ``sin``), which ``jit``
             replays a graph of scalars with; it may raise ``ArithmeticError``/``ValueError``
             where NumPy returns inf or nan (``jit`` then replays with ``impl``).
+        random: each call draws new random values (a dropout mask): ``jit`` replays it at
+            every call and never merges two calls with the same inputs into one.
 
     ``ufunc`` is the NumPy ufunc when ``impl`` is one: ``jit`` then writes results into dead
     buffers with ``out=``.
@@ -157,6 +159,7 @@ class Primitive:
         variadic: bool = False,
         register: bool = True,
         scalar: Callable | None = None,
+        random: bool = False,
     ) -> None:
         self.impl = impl
         self.ufunc = impl if isinstance(impl, np.ufunc) else None
@@ -173,6 +176,7 @@ class Primitive:
         self.multiple_results = multiple_results
         self.differentiable = differentiable
         self.variadic = variadic
+        self.random = random
         self.__doc__ = impl.__doc__
         # NOTE: doctest collects only objects whose __module__ is the module under test.
         self.__module__ = getattr(impl, "__module__", None)
@@ -267,6 +271,7 @@ def primitive(
     variadic: bool = False,
     ufunc: Callable | None = None,
     scalar: Callable | None = None,
+    random: bool = False,
 ):
     """Make ``fn`` (written with NumPy, SciPy, ctypes ...) a primitive; give it rules with
     ``defvjp``/``defjvp``.
@@ -274,7 +279,8 @@ def primitive(
     ``ufunc``: when ``fn`` only calls this NumPy ufunc, it is called directly instead (one
     Python call less per op, about 2% of an elementwise op's cost: bench/overhead.py); ``fn``
     still gives the name, docstring and signature. ``scalar``: the same function on Python
-    floats, for ``jit``'s replay of scalar graphs (see ``Primitive``).
+    floats, for ``jit``'s replay of scalar graphs (see ``Primitive``). ``random``: ``fn`` draws
+    new random values at each call (see ``Primitive``).
 
     >>> import numpy as np, pullback as pb
     >>> cube = pb.primitive(lambda x: x ** 3, name="cube")
@@ -291,6 +297,7 @@ def primitive(
             differentiable=differentiable,
             variadic=variadic,
             scalar=scalar,
+            random=random,
         )
         if ufunc is not None:
             prim.impl = prim.ufunc = ufunc

@@ -52,7 +52,8 @@ def jit(f):
 
     Results equal ``f``'s (to rounding of reassociated ops; f64 max relative difference is
     checked at 1e-12 in the tests). ``f`` must be a function of its arguments: Python branches
-    on traced values raise ``TypeError``; side effects happen once, at tracing.
+    on traced values raise ``TypeError``; side effects happen once, at tracing (random
+    primitives, dropout's mask, draw at every call).
 
     >>> import numpy as np, pullback as pb, pullback.numpy as pnp
     >>> f = pb.jit(lambda x: pnp.sum(pnp.sin(x) ** 2 + pnp.cos(x) ** 2))

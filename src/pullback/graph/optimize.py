@@ -46,12 +46,16 @@ def dead_code_elimination(graph: Graph) -> Graph:
 
 
 def common_subexpression_elimination(graph: Graph) -> Graph:
-    """``graph`` with repeated ``(primitive, inputs, params)`` computed once."""
+    """``graph`` with repeated ``(primitive, inputs, params)`` computed once (random ones,
+    each a new draw, excepted)."""
     seen: dict = {}
     rename: dict[int, int] = {}
     kept = []
     for eqn in graph.equations:
         inputs = _renamed(eqn.inputs, rename)
+        if eqn.prim.random:  # two draws are two masks, even of the same inputs
+            kept.append(Equation(eqn.prim, inputs, eqn.outputs, eqn.params, eqn.examples))
+            continue
         key = (
             id(eqn.prim),
             tuple(i if isinstance(i, int) else _const_key(i) for i in inputs),

@@ -17,6 +17,9 @@ def dropout(x, rate: float, key=None):
         key: an ``np.random.Generator`` or int seed; ``None`` draws from ``np.random``'s
             global state (which ``pb.checkpoint`` restores, so recomputed masks match).
 
+    Under ``pb.jit`` the mask is drawn anew at every call, as in eager mode; under ``pb.vmap``
+    each example gets its own mask.
+
     Raises:
         ValueError: ``rate`` outside ``[0, 1)``.
 
@@ -27,13 +30,24 @@ def dropout(x, rate: float, key=None):
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
     if rate == 0.0:
         return x
-    shape = tuple(x.shape)
+    return pnp.where(_keep_mask(x, rate=rate, key=key), x / (1.0 - rate), 0)
+
+
+def _keep_mask_impl(x, *, rate: float, key):
+    """A boolean array of ``x``'s shape, each entry False with probability ``rate``."""
+    shape = np.shape(x)
     if key is None:
-        draw = np.random.random_sample(shape)
-    else:
-        rng = key if isinstance(key, np.random.Generator) else np.random.default_rng(key)
-        draw = rng.random(shape)
-    return pnp.where(draw >= rate, x / (1.0 - rate), 0)
+        return np.random.random_sample(shape) >= rate
+    rng = key if isinstance(key, np.random.Generator) else np.random.default_rng(key)
+    return rng.random(shape) >= rate
+
+
+# NOTE: the mask is drawn by an op of x, not by NumPy beside it: a trace then records the draw
+# instead of keeping one mask as a constant (pb.jit replayed the same mask at every step).
+_keep_mask = pb.primitive(
+    _keep_mask_impl, name="dropout_keep_mask", differentiable=False, random=True
+)
+pb.defbatch(_keep_mask, lambda args, dims, **params: (_keep_mask(args[0], **params), dims[0]))
 
 
 def normalize(x, axes: tuple, epsilon: float):
