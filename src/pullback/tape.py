@@ -106,11 +106,9 @@ class Variable(Tensor):
         return self
 
     def _on_read(self, stack) -> None:
-        if not self._trainable:
-            return
         for level in stack:
-            if getattr(level, "watch_accessed_variables", False) and level.alive:
-                level.watch_variable(self)
+            if level.alive:
+                level.read_variable(self)
 
     def assign(self, value) -> Variable:
         """Set the value (shape and dtype must stay the same); returns the Variable.
@@ -175,8 +173,9 @@ class _TapeLevel(ReverseLevel):
         if isinstance(x, Variable):
             self.variables.append(x)
 
-    def watch_variable(self, v: Variable) -> None:
-        self.watch_tensor(v)
+    def read_variable(self, variable: Variable) -> None:
+        if self.watch_accessed_variables and variable._trainable:
+            self.watch_tensor(variable)
 
     def unwatch_all(self) -> None:
         for x, _ in reversed(self.sources.values()):

@@ -149,3 +149,58 @@ def test_a_module_replays_on_its_variables_values():
     grads = tape.gradient(y, model.trainable_variables)
     eager = pb.grad(lambda m: pnp.sum(m(x)))(model)
     np.testing.assert_allclose(grads[0], eager.layers[0].kernel, rtol=1e-15)
+
+
+def _counting(f):
+    """``f`` and a list that grows by one each time ``f`` runs (each trace, under jit)."""
+    calls = []
+
+    def counted(*args):
+        calls.append(1)
+        return f(*args)
+
+    return counted, calls
+
+
+def test_a_variable_read_through_a_closure_is_seen_when_assigned():
+    # its value is a constant of the graph: a new value means a new trace, as TF reads it anew
+    w = pb.Variable(np.array([1.0, 2.0]))
+    f, traces = _counting(lambda x: x * w)
+    jf = pb.jit(f)
+    np.testing.assert_array_equal(jf(np.ones(2)), [1.0, 2.0])
+    np.testing.assert_array_equal(jf(np.ones(2)), [1.0, 2.0])
+    assert len(traces) == 1
+    w.assign(np.array([3.0, 4.0]))
+    np.testing.assert_array_equal(jf(np.ones(2)), [3.0, 4.0])
+    assert len(traces) == 2
+
+
+def test_frozen_weights_and_batch_norm_statistics_are_seen_when_assigned():
+    # static attributes of the model (non-trainable Variables): not arguments of the graph
+    x = np.linspace(-1.0, 1.0, 6).reshape(3, 2)
+    dense = pb.nn.Dense(2, 2, dtype=np.float64, seed=0)
+    dense.kernel.trainable = False
+    norm = pb.nn.BatchNorm(2, dtype=np.float64).eval()
+    for model, variable in ((dense, dense.kernel), (norm, norm.running_mean)):
+        forward = pb.jit(lambda m, x: m(x))
+        forward(model, x)
+        variable.assign(variable.numpy() + 5.0)
+        np.testing.assert_array_equal(forward(model, x).numpy(), model(x).numpy())
+
+
+def test_arguments_variables_assigned_every_step_are_not_retraced():
+    model = pb.nn.Dense(3, 2, dtype=np.float64, seed=0)
+    loss, traces = _counting(lambda m, x: pnp.sum(m(x) ** 2))
+    step = pb.jit(pb.grad(loss))
+    opt = pb.optim.SGD(0.1)
+    for _ in range(3):
+        opt.update(model, step(model, np.ones((4, 3))))
+    assert len(traces) == 1
+
+
+def test_batch_norm_in_training_mode_refuses_to_be_traced():
+    norm, x = pb.nn.BatchNorm(2, dtype=np.float64), np.ones((3, 2))
+    for trace in (pb.jit(lambda m, x: m(x)), lambda m, x: pb.trace(lambda x: m(x), x)):
+        with pytest.raises(TypeError, match=r"BatchNorm in training mode .*model\.eval\(\)"):
+            trace(norm, x)
+    pb.jit(lambda m, x: m(x))(norm.eval(), x)

@@ -86,6 +86,10 @@ class Level:
     def process(self, prim, args, params):
         raise NotImplementedError
 
+    def read_variable(self, variable) -> None:
+        """An op read ``variable`` (a ``pb.Variable``, not one of this level's Tensors) while
+        this level was active: tapes watch it, traces note the value they captured."""
+
     def unwrap(self, args) -> tuple[list, list]:
         """``(values, own)``: each argument one level down, and the argument itself where
         this level tracks it (``None`` elsewhere), for reading the level's own field."""

@@ -51,7 +51,9 @@ class Graph:
     """A traced function: ``invars -> outvars`` through ``equations``.
 
     ``in_tree``/``out_tree`` rebuild the pytrees the function took and returned; ``avals``
-    holds the (shape, dtype) of every variable.
+    holds the (shape, dtype) of every variable; ``captured`` the ``(Variable, value)`` pairs
+    of the Variables the function read other than through its arguments, whose values are
+    constants of the graph.
 
     >>> import numpy as np, pullback as pb, pullback.numpy as pnp
     >>> g = pb.trace(lambda x: pnp.sin(x) * 2.0, np.zeros(3))
@@ -70,6 +72,9 @@ class Graph:
     in_tree: TreeDef
     out_tree: TreeDef
     name: str = "graph"
+    # NOTE: the Variables that tracing read (not arguments: closures' and static attributes'),
+    # each with the array it held then, which the graph's constants were computed from.
+    captured: tuple = ()
 
     def __call__(self, *args):
         leaves, in_tree = flatten(tuple(args))

@@ -68,7 +68,7 @@ def jit(f):
         leaves, in_tree = flatten((args, dict(sorted(kwargs.items()))) if kwargs else args)
         key = (in_tree, tuple(_signature(x) for x in leaves))
         compiled = cache.get(key)
-        if compiled is None:
+        if compiled is None or compiled.stale():
             compiled = cache[key] = _compile(f, leaves, in_tree, bool(kwargs))
         return compiled([leaves[i] for i in compiled.dynamic])
 
@@ -104,6 +104,15 @@ class _Compiled:
         ready = float if kind == "float" else (np.ndarray if kind == "array" else None)
         outs = [o if type(o) is ready else restore(o, kind) for o in outs]
         return unflatten(self.graph.out_tree, outs)
+
+    def stale(self) -> bool:
+        """Whether a Variable the trace read (by closure, or as a static attribute: a frozen
+        layer's weights, a BatchNorm's running statistics) has been assigned since: the
+        graph's constants hold its old value, and the function must be traced again."""
+        for variable, value in self.graph.captured:
+            if variable._raw is not value:
+                return True
+        return False
 
     def _replay(self, inputs: list, kind: str) -> list:
         if kind == "float" and self.scalars is not None:

@@ -209,4 +209,5 @@ def _replace(graph: Graph, equations, outvars) -> Graph:
         graph.in_tree,
         graph.out_tree,
         graph.name,
+        graph.captured,
     )

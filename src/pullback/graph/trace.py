@@ -22,7 +22,7 @@ class TraceLevel(Level):
     """Records every primitive applied to its Tensors as an equation (the variable id is kept
     in the Tensor's ``_node`` field)."""
 
-    __slots__ = ("equations", "avals", "display_name", "_ids")
+    __slots__ = ("equations", "avals", "display_name", "_ids", "captured")
     records_graph = True
 
     def __init__(self) -> None:
@@ -31,6 +31,11 @@ class TraceLevel(Level):
         self.avals: dict[int, tuple] = {}
         self.display_name = "trace"
         self._ids = itertools.count()
+        self.captured: dict | None = None  # id -> (Variable, value), once the function runs
+
+    def read_variable(self, variable) -> None:
+        if self.captured is not None:
+            self.captured.setdefault(id(variable), (variable, variable._raw))
 
     def new_var(self, value) -> Tensor:
         """A Tensor of this level over ``value`` with a fresh variable."""
@@ -76,6 +81,7 @@ def trace(f, *example_args) -> Graph:
     leaves, in_tree = flatten(tuple(example_args))
     with TraceLevel() as level:
         invals = [level.new_var(as_primal(x)) for x in leaves]
+        level.captured = {}  # reading the arguments above is not capturing them
         out = f(*_rebuild(in_tree, invals))
     out_leaves, out_tree = flatten(out)
     outvars = [_outvar(level, x) for x in out_leaves]
@@ -88,6 +94,7 @@ def trace(f, *example_args) -> Graph:
         in_tree,
         out_tree,
         name if name.isidentifier() else "graph",
+        tuple(level.captured.values()),
     )
 
 

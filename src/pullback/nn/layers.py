@@ -180,14 +180,28 @@ class BatchNorm(Module):
         shape = [1] * x.ndim
         shape[axis] = -1
         if not self.training:
-            mean = np.reshape(self.running_mean.numpy(), shape)
-            var = np.reshape(self.running_var.numpy(), shape)
-            y = (x - mean) / np.sqrt(var + self.epsilon)
+            # NOTE: read through ops, not .numpy(): pb.jit then notes the statistics it captured
+            # and traces again once they change
+            mean = pnp.reshape(self.running_mean, shape)
+            var = pnp.reshape(self.running_var, shape)
+            y = (x - mean) / pnp.sqrt(var + self.epsilon)
         else:
             axes = tuple(i for i in range(x.ndim) if i != axis)
             y, mean, var = functional.normalize(x, axes, self.epsilon)
-            self._update(_numpy(mean).reshape(-1), _numpy(var).reshape(-1))
+            self._update(*self._moments(mean, var))
         return y * pnp.reshape(self.scale, shape) + pnp.reshape(self.offset, shape)
+
+    def _moments(self, mean, var) -> tuple[np.ndarray, np.ndarray]:
+        """The batch's moments as vectors of values, for the running statistics."""
+        try:
+            return _numpy(mean).reshape(-1), _numpy(var).reshape(-1)
+        except TypeError as error:  # a trace: the moments are values of later calls too
+            raise TypeError(
+                "BatchNorm in training mode updates its running statistics at every call, "
+                "which a traced graph (pb.jit, pb.trace, pb.save) cannot do: it would keep the "
+                "first batch's. Train it without jit (pb.value_and_grad, pb.GradientTape), "
+                "and jit or save the model in eval mode (model.eval())."
+            ) from error
 
     def _update(self, mean: np.ndarray, var: np.ndarray) -> None:
         m = self.momentum
