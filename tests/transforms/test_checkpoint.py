@@ -86,3 +86,14 @@ def test_checkpoint_of_a_function_closing_over_a_tracked_value_raises():
 
     with pytest.raises(TypeError, match="through a closure"):
         pb.grad(loss, argnums=(0, 1))(np.eye(3), x)
+
+
+def test_checkpoint_takes_keyword_arguments():
+    x, w = np.linspace(0.1, 0.6, 6).reshape(2, 3), np.ones((3, 2))
+    block = pb.checkpoint(lambda x, w, scale=1.0: _block(x, w) * scale)
+    plain = lambda x, w, scale=1.0: _block(x, w) * scale
+    got = pb.grad(lambda x: pnp.sum(block(x, w, scale=3.0)))(x)
+    np.testing.assert_allclose(got, pb.grad(lambda x: pnp.sum(plain(x, w, scale=3.0)))(x))
+    # an array passed by keyword is differentiated
+    got = pb.grad(lambda w: pnp.sum(block(x, w=w)))(w)
+    np.testing.assert_allclose(got, pb.grad(lambda w: pnp.sum(plain(x, w=w)))(w), rtol=1e-15)

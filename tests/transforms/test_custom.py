@@ -184,3 +184,50 @@ def test_every_custom_form_composes_with_vmap():
             rtol=1e-14,
             err_msg=name,
         )
+
+
+@pb.custom_vjp
+def _scaled(x, scale=2.0):
+    return x * scale
+
+
+_scaled.defvjp(lambda x, scale: (x * scale, scale), lambda scale, g: (10.0 * scale * g, None))
+
+
+@pb.custom_jvp
+def _power(x, n=2):
+    return x**n
+
+
+_power.defjvp(lambda p, t: (p[0] ** p[1], p[1] * p[0] ** (p[1] - 1) * t[0]))
+
+
+def test_custom_rules_get_keyword_arguments_and_defaults_by_position():
+    # as JAX: the rules take every argument of the signature positionally
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(pb.grad(lambda x: pnp.sum(_scaled(x)))(x), [20.0] * 3)
+    np.testing.assert_array_equal(pb.grad(lambda x: pnp.sum(_scaled(x, scale=3.0)))(x), [30.0] * 3)
+    np.testing.assert_array_equal(pb.jvp(_power, (x,), (np.ones(3),))[1], 2 * x)
+    np.testing.assert_array_equal(pb.grad(lambda x: pnp.sum(_power(x, n=3)))(x), 3 * x**2)
+
+
+def test_keyword_only_arguments_of_a_custom_function_are_refused():
+    @pb.custom_jvp
+    def f(x, *, k):
+        return x * k
+
+    f.defjvp(lambda p, t: (p[0], t[0]))
+    with pytest.raises(TypeError, match=r"keyword-only arguments \['k'\] cannot reach"):
+        f(np.ones(2), k=2.0)
+
+
+def test_custom_jvp_tangent_of_another_shape_names_the_rule():
+    @pb.custom_jvp
+    def f(x):
+        return pnp.sin(x)
+
+    f.defjvp(lambda p, t: (pnp.sin(p[0]), t[0][:2]))
+    message = r"jvp rule of custom_jvp 'f' .* tangent of shape \(2,\) for output 0 of shape \(3,\)"
+    for call in (lambda x: pb.jvp(f, (x,), (x,)), lambda x: pb.grad(lambda x: pnp.sum(f(x)))(x)):
+        with pytest.raises(ValueError, match=message):
+            call(np.ones(3))

@@ -84,7 +84,9 @@ def checkpoint(f):
     """
 
     @functools.wraps(f)
-    def checkpointed(*args):
+    def checkpointed(*args, **kwargs):
+        if kwargs:  # inputs too: their arrays are differentiated, other values static
+            return call_special(checkpoint_p, _apply_with_keywords, (f, args, kwargs))
         return call_special(checkpoint_p, _apply, (f, *args))
 
     return checkpointed
@@ -92,6 +94,10 @@ def checkpoint(f):
 
 def _apply(f, *args):
     return f(*args)
+
+
+def _apply_with_keywords(f, args, kwargs):
+    return f(*args, **kwargs)
 
 
 def checkpoint_sequential(layers, segments: int):

@@ -9,6 +9,7 @@ transposed for the other (``transpose.py``): a ``custom_vjp`` also works under `
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -106,13 +107,17 @@ class _CustomFunction:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.prim: Primitive | None = None
+        self._least = _positional_count(fun)  # fewer arguments than this: defaults to add
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.prim is None:
             raise TypeError(
                 f"{self._kind} function {describe_function(self.fun)} has no rule yet: "
                 f"call {self.fun.__name__}.{self._how} first"
             )
+        if kwargs or len(args) < self._least:
+            # as JAX does: keyword arguments and defaults by position, so the rules see them
+            args = _positional(self.fun, args, kwargs)
         statics = [args[i] for i in self.nondiff_argnums]
         dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
         fn = functools.partial(_with_statics, self.fun, self.nondiff_argnums, statics)
@@ -154,6 +159,31 @@ class _StaticCall:
 
     def __call__(self, *args):
         return self.fn(*args)
+
+
+def _positional_count(fun) -> int:
+    """How many positional parameters ``fun`` has (0 if its signature is unknown)."""
+    try:
+        parameters = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return 0
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in kinds for p in parameters)
+
+
+def _positional(fun, args: tuple, kwargs: dict) -> tuple:
+    """``args`` and ``kwargs`` as the positional arguments ``fun``'s signature binds them to."""
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{describe_function(fun)}: {error}") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(
+            f"{describe_function(fun)}: keyword-only arguments {sorted(bound.kwargs)} cannot "
+            f"reach the custom rules, which take arguments by position; make them positional"
+        )
+    return bound.args
 
 
 def _with_statics(fn, positions, statics, *dynamic):
@@ -250,7 +280,7 @@ def _jvp_primitive(fun, rule) -> Primitive:
         t_args = spec.rebuild(tangents)
         out, t_out = rule(tuple(spec.fn.statics) + tuple(p_args), tuple(t_args))
         leaves, spec.out_tree = flatten(out)
-        return tuple(leaves), tuple(flatten(t_out)[0])
+        return tuple(leaves), _checked_tangents(prim, leaves, t_out)
 
     def prim_fwd(*arrays, spec):
         return _impl(*arrays, spec=spec), arrays
@@ -267,6 +297,23 @@ def _jvp_primitive(fun, rule) -> Primitive:
     prim.fwd = prim_fwd
     prim.bwd = prim_bwd
     return prim
+
+
+def _checked_tangents(prim: Primitive, outs: list, t_out) -> tuple:
+    """The rule's output tangent as one leaf per output leaf, each of its output's shape."""
+    tangents = flatten(t_out)[0]
+    if len(tangents) != len(outs):
+        raise ValueError(
+            f"{prim.rule_description} returned {len(tangents)} tangent(s) for "
+            f"{len(outs)} output(s); return one per output, of its shape"
+        )
+    for i, (t, out) in enumerate(zip(tangents, outs)):
+        if shape_of(t) != shape_of(out):
+            raise ValueError(
+                f"{prim.rule_description} returned a tangent of shape {shape_of(t)} for output "
+                f"{i} of shape {shape_of(out)}"
+            )
+    return tuple(tangents)
 
 
 # --- hooks ---------------------------------------------------------------------------------
