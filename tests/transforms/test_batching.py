@@ -266,6 +266,29 @@ def test_mismatched_batch_sizes_raise_naming_each_size():
         pb.vmap(pnp.add)(np.ones(2), np.ones(3))
 
 
+@pytest.mark.parametrize("axis", [2, -3])
+def test_an_in_axis_the_argument_does_not_have_raises(axis):
+    # it used to wrap around (axis 2 of a 2-d argument mapped axis 0)
+    with pytest.raises(ValueError, match=f"over axis {axis}, which it does not have"):
+        pb.vmap(lambda r: r, in_axes=axis)(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("axis", [2, -3])
+def test_an_out_axis_past_the_outputs_axes_raises(axis):
+    with pytest.raises(ValueError, match=f"out_axes {axis} for an output of 1 axes per example"):
+        pb.vmap(lambda r: r, out_axes=axis)(np.ones((2, 3)))
+
+
+def test_a_python_branch_on_a_batched_value_names_pnp_where():
+    branchy = lambda r: r if pnp.sum(r) > 3 else -r
+    for batch in (np.ones((2, 3)), np.ones((1, 3))):  # a batch of one too: no silent path
+        with pytest.raises(TypeError, match=r"would test the whole batch.*pnp.where"):
+            pb.vmap(branchy)(batch)
+    # a branch on an unbatched argument is an ordinary Python branch
+    out = pb.vmap(lambda r, s: r if s > 0 else -r, in_axes=(0, None))(np.ones((2, 3)), 1.0)
+    np.testing.assert_array_equal(out, np.ones((2, 3)))
+
+
 def test_mapping_a_scalar_raises():
     with pytest.raises(ValueError, match="leaf 1 is a scalar"):
         pb.vmap(pnp.add)(np.ones(2), 1.0)

@@ -154,6 +154,12 @@ class Tensor:
 
     def __bool__(self) -> bool:
         self._check_concrete("A Python branch (if/while/and/or) on it")
+        if shape_of(self._raw) != self._shape:
+            raise TypeError(
+                "A Python branch (if/while/and/or) on a value that pb.vmap batches would test "
+                "the whole batch, not this example's value; choose per example with "
+                "pnp.where(condition, a, b)"
+            )
         return bool(self._raw)
 
     def _check_concrete(self, what: str, consequence: str = "record only this one path") -> None:

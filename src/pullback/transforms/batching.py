@@ -163,6 +163,11 @@ def _batch_size(f, leaves, axes) -> int:
                 f"vmap({describe_function(f)}): leaf {i} is a scalar ({describe_value(x)}) but "
                 f"in_axes maps it over axis {a}; give it in_axes None"
             )
+        if not -len(shape) <= a < len(shape):
+            raise ValueError(
+                f"vmap({describe_function(f)}): in_axes maps leaf {i} ({describe_value(x)}) "
+                f"over axis {a}, which it does not have"
+            )
         sizes[i] = shape[a % len(shape)]
     if not sizes:
         raise ValueError(f"vmap({describe_function(f)}): no argument is mapped (all in_axes None)")
@@ -190,7 +195,13 @@ def _finish(level, x, out_axis, size, kind_tensor):
             raise ValueError("vmap: out_axes is None for an output that depends on the batch")
         return x
     x = move_to_front(x, bdim, size)
-    x = move_axis(x, 0, out_axis % len(shape_of(x)))
+    ndim = len(shape_of(x))
+    if not -ndim <= out_axis < ndim:
+        raise ValueError(
+            f"vmap: out_axes {out_axis} for an output of {ndim - 1} axes per example: the batch "
+            f"axis can go at {-ndim}..{ndim - 1}"
+        )
+    x = move_axis(x, 0, out_axis % ndim)
     if isinstance(x, Tensor) or not kind_tensor:
         return x if isinstance(x, Tensor) else np.asarray(x)
     return Tensor(x)
