@@ -7,6 +7,7 @@ Unsupported NumPy functions work on untracked Tensors (evaluated on the raw valu
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -65,10 +66,66 @@ def _fallback(name: str, call, args, kwargs):
 
 def array_function(func, args, kwargs):
     """``__array_function__``: map ``func`` onto its pnp twin."""
+    name = f"np.{func.__name__}"
     mine = _function_table().get(func)
     if mine is not None:
+        if kwargs:
+            kwargs = _without_defaults(kwargs)
+            unknown = _unknown_keywords(mine, kwargs)
+            if unknown and not _is_tracked((args, kwargs)):
+                return _fallback(name, func, args, kwargs)  # NumPy's own, on the values
+            if unknown:
+                raise _unsupported_keywords(name, unknown, mine)
         return mine(*args, **kwargs)
-    return _fallback(f"np.{func.__name__}", func, args, kwargs)
+    return _fallback(name, func, args, kwargs)
+
+
+@functools.cache
+def _keywords(fn) -> frozenset | None:
+    """The keyword arguments ``fn`` takes; ``None`` if it takes any (``**kwargs``)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters if p.kind is not p.POSITIONAL_ONLY)
+
+
+def _unknown_keywords(mine, kwargs: dict) -> list[str]:
+    """The keywords in ``kwargs`` that the pnp function ``mine`` does not take."""
+    known = _keywords(mine)
+    return [] if known is None else sorted(kwargs.keys() - known)
+
+
+def _without_defaults(kwargs: dict) -> dict:
+    """``kwargs`` without ``where=True``, NumPy's default: the same as not passing it."""
+    if kwargs.get("where", False) is True:
+        return {k: v for k, v in kwargs.items() if k != "where"}
+    return kwargs
+
+
+def _unsupported_keywords(name: str, unknown: list[str], mine=None) -> TypeError:
+    """The error for NumPy keywords (``where=``, ``initial=``) a pnp twin does not take, on a
+    Tensor being differentiated: named, with what to do instead."""
+    takes = ""
+    if mine is not None and _keywords(mine) is not None:
+        takes = f"; pnp.{getattr(mine, '__name__', '')} takes {', '.join(sorted(_keywords(mine)))}"
+    return TypeError(
+        f"{name}(..., {', '.join(f'{k}=' for k in unknown)}) is not supported on Tensors "
+        f"being differentiated{takes}{_ALTERNATIVES.get(unknown[0], '')}"
+    )
+
+
+_ALTERNATIVES = {
+    "where": ": mask the input first, e.g. pnp.where(mask, x, 0)",
+    "initial": ": combine it after, e.g. pnp.sum(x) + initial or pnp.maximum(pnp.max(x), initial)",
+}
+
+# NOTE: ufunc keywords that change neither values nor derivatives: NumPy's output layout
+# (order, subok) and its check of casts (casting); dropped, as for plain arrays they could not
+# change what pullback computes.
+_LAYOUT_KEYWORDS = frozenset({"casting", "order", "subok"})
 
 
 def array_ufunc(ufunc, method, inputs, kwargs):
@@ -85,10 +142,49 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if method == "__call__":
         mine = getattr(pnp, ufunc.__name__, None)
         if mine is not None:
-            return mine(*inputs, **kwargs)
+            return _call_ufunc(ufunc, mine, inputs, kwargs) if kwargs else mine(*inputs)
+    if method == "outer" and not kwargs and ufunc.nin == 2:
+        mine = getattr(pnp, ufunc.__name__, None)
+        if mine is not None:  # every entry of a against every entry of b
+            a, b = inputs
+            return mine(pnp.reshape(a, pnp.shape(a) + (1,) * pnp.ndim(b)), b)
+    if method == "accumulate" and ufunc.__name__ in _ACCUMULATIONS:
+        axis = kwargs.pop("axis", 0) if set(kwargs) <= {"axis", "dtype"} else None
+        if axis is not None:
+            mine = getattr(pnp, _ACCUMULATIONS[ufunc.__name__])
+            return mine(*inputs, axis=axis, dtype=kwargs.get("dtype"))
     if method == "reduce" and ufunc.__name__ in _REDUCTIONS:
-        return getattr(pnp, _REDUCTIONS[ufunc.__name__])(*inputs, **kwargs)
+        mine = getattr(pnp, _REDUCTIONS[ufunc.__name__])
+        kwargs = _without_defaults(kwargs)
+        unknown = _unknown_keywords(mine, kwargs)
+        if not unknown:
+            return mine(*inputs, **kwargs)
+        if _is_tracked((inputs, kwargs)):
+            raise _unsupported_keywords(f"np.{ufunc.__name__}.reduce", unknown, mine)
     return _fallback(f"np.{ufunc.__name__}.{method}", getattr(ufunc, method), inputs, kwargs)
 
 
 _REDUCTIONS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
+_ACCUMULATIONS = {"add": "cumsum", "multiply": "cumprod"}
+
+
+def _call_ufunc(ufunc, mine, inputs, kwargs):
+    """``ufunc(*inputs, **kwargs)`` as its pnp twin: ``dtype=`` casts the array inputs, as
+    NumPy computes in that dtype; ``where=`` (which needs ``out=``) and others are refused on
+    Tensors being differentiated, and left to NumPy on others."""
+    dtype = kwargs.get("dtype")
+    unknown = sorted(
+        k for k in _without_defaults(kwargs) if k not in _LAYOUT_KEYWORDS and k != "dtype"
+    )
+    if unknown:
+        name = f"np.{ufunc.__name__}"
+        if not _is_tracked((inputs, kwargs)):
+            return _fallback(name, ufunc, inputs, kwargs)
+        raise _unsupported_keywords(name, unknown)
+    if dtype is not None:
+        inputs = [_pnp().astype(x, dtype) if _is_array(x) else x for x in inputs]
+    return mine(*inputs)
+
+
+def _is_array(x) -> bool:
+    return isinstance(x, (Tensor, np.ndarray, np.generic))
