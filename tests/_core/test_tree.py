@@ -61,3 +61,33 @@ def test_gradient_through_registered_type_and_dict():
 def test_gradient_of_namedtuple_argument():
     g = pb.grad(lambda p: p.x * p.y)(Point(2.0, 3.0))
     assert g == Point(3.0, 2.0)
+
+
+def test_dict_subclasses_are_containers_of_their_own_class():
+    # an OrderedDict (PyTorch's state dicts) was a leaf: its gradient silently None
+    import collections
+
+    params = collections.OrderedDict(w=np.ones(2), b=np.full(2, 2.0))
+    grads = pb.grad(lambda p: pnp.sum(p["w"] * p["b"]))(params)
+    assert type(grads) is collections.OrderedDict and list(grads) == ["w", "b"]
+    np.testing.assert_array_equal(grads["w"], [2.0, 2.0])
+    counts = pb.grad(lambda c: c["a"] * c["b"])(collections.Counter(a=1.0, b=2.0))
+    assert type(counts) is collections.Counter and counts == {"a": 2.0, "b": 1.0}
+    table = collections.defaultdict(list, w=np.ones(2))
+    again = pb.tree.map(lambda x: x * 3, table)
+    assert type(again) is collections.defaultdict and again.default_factory is list
+    np.testing.assert_array_equal(again["w"], [3.0, 3.0])
+
+
+def test_the_same_dict_keys_in_another_order_are_the_same_structure():
+    # as in JAX: leaves are paired by key, and the result has the first tree's order
+    assert pb.tree.map(lambda a, b: a - b, {"a": 1, "b": [2]}, {"b": [20], "a": 10}) == {
+        "a": -9,
+        "b": [-18],
+    }
+    _, back = pb.vjp(lambda x: {"a": x * 2.0, "b": x * 3.0}, 1.0)
+    assert back({"b": 1.0, "a": 0.0}) == (3.0,)
+    with pytest.raises(
+        ValueError, match=r"dict\(\{'a': \*, 'c': \*\}\) does not match dict\(\{'a'"
+    ):
+        pb.tree.map(lambda a, b: a, {"a": 1, "b": 2}, {"a": 1, "c": 2})

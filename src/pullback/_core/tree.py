@@ -1,7 +1,8 @@
 """Pytrees: nested containers whose array leaves transforms differentiate.
 
-Containers are tuple, list, dict, namedtuple, ``None`` (no leaves), any dataclass, and types
-registered with ``register``. Everything else is a leaf.
+Containers are tuple, list, dict (and its subclasses: OrderedDict, defaultdict, Counter),
+namedtuple, ``None`` (no leaves), any dataclass, and types registered with ``register``.
+Everything else is a leaf.
 
 >>> leaves, treedef = flatten({"w": 1.0, "b": (2.0, 3.0)})
 >>> leaves
@@ -12,6 +13,7 @@ registered with ``register``. Everything else is a leaf.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -43,6 +45,10 @@ class TreeDef(NamedTuple):
         if self.kind is None:
             return "*"
         name = getattr(self.kind, "__name__", str(self.kind))
+        if isinstance(self.kind, type) and issubclass(self.kind, dict):
+            keys = self.aux[1] if issubclass(self.kind, collections.defaultdict) else self.aux
+            items = ", ".join(f"{k!r}: {c!r}" for k, c in zip(keys, self.children))
+            return f"{name}({{{items}}})"
         return f"{name}({', '.join(repr(c) for c in self.children)})"
 
 
@@ -104,6 +110,23 @@ def _no_children(x):
     return (), None
 
 
+def _defaultdict_children(x):
+    return x.values(), (x.default_factory, tuple(x))
+
+
+def _new_dict(kind: type, aux, children) -> dict:
+    """A ``kind`` (a dict subclass) holding ``children`` under the keys in ``aux``."""
+    if issubclass(kind, collections.defaultdict):
+        factory, keys = aux
+        return kind(factory, zip(keys, children))
+    out = kind()
+    if issubclass(kind, collections.Counter):
+        dict.update(out, zip(aux, children))  # Counter.update would add counts
+    else:
+        out.update(zip(aux, children))
+    return out
+
+
 def _flattener(cls: type):
     """``x -> (children, aux)`` for instances of ``cls``, or ``None`` if they are leaves."""
     if cls in _SCALARS or issubclass(cls, (_tensor.Tensor, np.ndarray, np.generic)):
@@ -117,6 +140,10 @@ def _flattener(cls: type):
     fns = _registered(cls)
     if fns is not None:
         return fns[0]
+    if issubclass(cls, collections.defaultdict):
+        return _defaultdict_children
+    if issubclass(cls, dict):  # OrderedDict (a state dict), Counter, ...
+        return _dict_children
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         return _sequence_children
     if dataclasses.is_dataclass(cls):
@@ -138,6 +165,8 @@ def _builder(kind: type):
     fns = _registered(kind)
     if fns is not None:
         return fns[1]
+    if issubclass(kind, dict):
+        return lambda aux, children: _new_dict(kind, aux, children)
     if issubclass(kind, tuple):
         return lambda aux, children: kind(*children)
     return lambda aux, children: _new_object(kind, aux, children)
@@ -265,11 +294,44 @@ def map(f: Callable, tree, *rest, is_leaf: Callable | None = None):
 
 
 def treedef_leaves(treedef: TreeDef, tree, is_leaf=None) -> list:
-    """The leaves of ``tree``, checking that its structure is ``treedef``."""
+    """The leaves of ``tree``, checking that its structure is ``treedef``; a dict whose keys
+    come in another order gives its leaves in ``treedef``'s order (as in JAX, where the same
+    keys are the same structure).
+
+    >>> treedef_leaves(structure({"a": 1, "b": 2}), {"b": 20, "a": 10})
+    [10, 20]
+    """
     leaves_, other = flatten(tree, is_leaf)
-    if other != treedef:
+    if other == treedef:
+        return leaves_
+    ordered: list = []
+    if not _leaves_in_order(treedef, tree, ordered, is_leaf):
         raise ValueError(f"tree structure {other!r} does not match {treedef!r}")
-    return leaves_
+    return ordered
+
+
+def _leaves_in_order(treedef: TreeDef, x, out: list, is_leaf) -> bool:
+    """Append ``x``'s leaves to ``out`` in ``treedef``'s order; False if ``x`` differs from
+    ``treedef`` in more than the order of dict keys."""
+    kind, aux, defs = treedef
+    if kind is None:
+        out.append(x)
+        return is_leaf is not None and is_leaf(x) or flatten(x, is_leaf)[1] == _LEAF
+    if type(x) is not kind or (is_leaf is not None and is_leaf(x)):
+        return False
+    if issubclass(kind, dict):
+        keys = aux[1] if issubclass(kind, collections.defaultdict) else aux
+        if len(x) != len(keys) or any(k not in x for k in keys):
+            return False
+        children = [x[k] for k in keys]
+    else:
+        children, own = _flatteners[kind](x)
+        children = list(children)
+        if own != aux:
+            return False
+    return len(children) == len(defs) and all(
+        _leaves_in_order(d, c, out, is_leaf) for d, c in zip(defs, children)
+    )
 
 
 # --- the structure version, for memos ------------------------------------------------------
