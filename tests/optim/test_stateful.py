@@ -88,3 +88,47 @@ def test_digits_mlp_reaches_ninety_percent_test_accuracy():
             opt.update(model, pb.grad(loss)(model, xb, yb))
     accuracy = np.mean(np.argmax(model(x_test).numpy(), axis=-1) == y_test)
     assert accuracy >= 0.9
+
+
+class _Tied(pb.nn.Module):
+    """Two dense layers sharing one kernel (tied weights)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first = pb.nn.Dense(2, 2, use_bias=False, dtype=np.float64, seed=0)
+        self.second = pb.nn.Dense(2, 2, use_bias=False, dtype=np.float64, seed=1)
+        self.second.kernel = self.first.kernel
+
+    def __call__(self, x):
+        return self.second(self.first(x))
+
+
+def _tied_loss(model):
+    return pnp.sum(model(np.ones((1, 2))) ** 2)
+
+
+@pytest.mark.parametrize("style", ["update", "tape"])
+def test_tied_weights_take_one_step_on_their_whole_gradient(style):
+    # each place of a shared Variable used to get its own Adam state and its own step
+    model = _Tied()
+    assert model.trainable_variables == [model.first.kernel]  # listed once, as in PyTorch
+    w = model.first.kernel.numpy().copy()
+    whole = pb.grad(lambda w: pnp.sum((np.ones((1, 2)) @ w @ w) ** 2))(w)
+    opt = pb.optim.Adam(0.1)
+    if style == "update":
+        opt.update(model, pb.grad(_tied_loss)(model))
+    else:
+        with pb.GradientTape() as tape:
+            loss = _tied_loss(model)
+        variables = model.trainable_variables
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    reference = pb.optim.adam(0.1)
+    step, _ = reference.update(whole, reference.init(w))
+    np.testing.assert_allclose(model.first.kernel.numpy(), w + step, rtol=1e-14)
+
+
+def test_apply_gradients_refuses_a_variable_given_twice():
+    v = pb.Variable(np.ones(2))
+    with pytest.raises(ValueError, match="appears more than once"):
+        pb.optim.SGD(0.1).apply_gradients([(np.ones(2), v), (np.ones(2), v)])
+    assert v.numpy().tolist() == [1.0, 1.0]

@@ -349,8 +349,9 @@ class Module:
 
     @property
     def variables(self) -> list[pb.Variable]:
-        """Every Variable of the module and its sub-modules, trainable or not, in stable order."""
-        return [v for _, v in self.named_variables()]
+        """Every Variable of the module and its sub-modules, trainable or not, in stable order;
+        a Variable shared by two layers (tied weights) once, as PyTorch's ``parameters()``."""
+        return list({id(v): v for _, v in self.named_variables()}.values())
 
     @property
     def trainable_variables(self) -> list[pb.Variable]:

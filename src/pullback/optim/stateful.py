@@ -23,6 +23,19 @@ def _numpy(x) -> np.ndarray:
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _summed_by_variable(grads: list, leaves: list) -> list[tuple]:
+    """``(gradient, leaf)`` pairs with one pair per Variable: a Variable at two places of a
+    model (tied weights) gets the sum of its two gradients, each its share of the total."""
+    pairs: dict[int, list] = {}
+    for g, leaf in zip(grads, leaves):
+        pair = pairs.get(id(leaf))
+        if pair is None:
+            pairs[id(leaf)] = [g, leaf]
+        elif g is not None:
+            pair[0] = g if pair[0] is None else _numpy(pair[0]) + _numpy(g)
+    return [tuple(pair) for pair in pairs.values()]
+
+
 def _describe(v: Variable) -> str:
     return f"Variable {v.name!r}" if v.name else "a Variable"
 
@@ -61,7 +74,7 @@ class Optimizer:
                 f"{type(self).__name__}.update: grads have structure {grad_def!r}, but the "
                 f"model has {treedef!r}; pass the gradient pb.grad returns for this model"
             )
-        self.apply_gradients(zip(grad_leaves, leaves))
+        self.apply_gradients(_summed_by_variable(grad_leaves, leaves))
 
     def apply_gradients(self, grads_and_vars: Iterable) -> None:
         """Step each trainable Variable by its gradient; pairs with a ``None`` gradient are
@@ -82,6 +95,12 @@ class Optimizer:
                 grads.append(g)
                 variables.append(v)
                 params.append(v.numpy())
+        if len(set(map(id, variables))) != len(variables):
+            raise ValueError(
+                f"{type(self).__name__}.apply_gradients: a Variable appears more than once "
+                f"(tied weights?): pass it once, with its whole gradient "
+                f"(model.trainable_variables lists each once)"
+            )
         if not variables:
             return
         key = tuple(map(id, variables))
