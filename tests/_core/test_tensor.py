@@ -47,6 +47,17 @@ def test_ndarray_methods_match_numpy_and_differentiate(method):
         pb.check_grads(lambda x: method(x), (a,), order=2)
 
 
+def test_divmod_and_round_builtins():
+    t = pb.tensor([7.5, -2.25])
+    quotient, remainder = divmod(t, 2.0)
+    np.testing.assert_array_equal(quotient.numpy(), [3.0, -2.0])
+    np.testing.assert_array_equal(remainder.numpy(), [1.5, 1.75])
+    np.testing.assert_array_equal(divmod(10.0, t)[1].numpy(), np.mod(10.0, [7.5, -2.25]))
+    np.testing.assert_array_equal(round(t).numpy(), [8.0, -2.0])
+    np.testing.assert_array_equal(round(t, 1).numpy(), np.round([7.5, -2.25], 1))
+    assert pb.grad(lambda x: divmod(x, 2.0)[1])(7.5) == 1.0
+
+
 def test_in_place_sort_is_refused_with_the_functional_alternative():
     with pytest.raises(TypeError, match=r"x = pnp.sort\(x, axis\)"):
         pb.tensor([2.0, 1.0]).sort()

@@ -248,6 +248,16 @@ class Tensor:
     def __rmod__(self, other):
         return pnp.mod(other, self)
 
+    def __divmod__(self, other):
+        return pnp.floor_divide(self, other), pnp.mod(self, other)
+
+    def __rdivmod__(self, other):
+        return pnp.floor_divide(other, self), pnp.mod(other, self)
+
+    def __round__(self, ndigits=None):
+        """``round(t)`` and ``round(t, n)``: a Tensor, as NumPy's ``round`` of an array."""
+        return pnp.round(self, 0 if ndigits is None else ndigits)
+
     def __pow__(self, other):
         return pnp.power(self, other)
 
