@@ -46,7 +46,7 @@ class TreeDef(NamedTuple):
             return "*"
         name = getattr(self.kind, "__name__", str(self.kind))
         if isinstance(self.kind, type) and issubclass(self.kind, dict):
-            keys = self.aux[1] if issubclass(self.kind, collections.defaultdict) else self.aux
+            keys = _dict_keys(self.kind, self.aux)
             items = ", ".join(f"{k!r}: {c!r}" for k, c in zip(keys, self.children))
             return f"{name}({{{items}}})"
         return f"{name}({', '.join(repr(c) for c in self.children)})"
@@ -114,11 +114,15 @@ def _defaultdict_children(x):
     return x.values(), (x.default_factory, tuple(x))
 
 
+def _dict_keys(kind: type, aux) -> tuple:
+    """The keys in a dict node's aux data (a defaultdict's also holds its factory)."""
+    return aux[1] if issubclass(kind, collections.defaultdict) else aux
+
+
 def _new_dict(kind: type, aux, children) -> dict:
     """A ``kind`` (a dict subclass) holding ``children`` under the keys in ``aux``."""
     if issubclass(kind, collections.defaultdict):
-        factory, keys = aux
-        return kind(factory, zip(keys, children))
+        return kind(aux[0], zip(_dict_keys(kind, aux), children))
     out = kind()
     if issubclass(kind, collections.Counter):
         dict.update(out, zip(aux, children))  # Counter.update would add counts
@@ -320,7 +324,7 @@ def _leaves_in_order(treedef: TreeDef, x, out: list, is_leaf) -> bool:
     if type(x) is not kind or (is_leaf is not None and is_leaf(x)):
         return False
     if issubclass(kind, dict):
-        keys = aux[1] if issubclass(kind, collections.defaultdict) else aux
+        keys = _dict_keys(kind, aux)
         if len(x) != len(keys) or any(k not in x for k in keys):
             return False
         children = [x[k] for k in keys]
