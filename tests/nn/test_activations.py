@@ -77,6 +77,14 @@ def test_elu_gradient_is_finite_for_large_inputs():
     np.testing.assert_allclose(g, [1.0, 0.0])
 
 
+@pytest.mark.parametrize("alpha", [1.0, 2.0])
+def test_elu_gradient_at_zero_is_alpha_as_in_pytorch_and_jax(alpha):
+    # the clamp of the exp branch was a minimum, whose tie at 0 halved the gradient there
+    assert pb.grad(lambda x: pb.nn.elu(x, alpha))(0.0) == alpha
+    _, tangent = pb.jvp(lambda x: pb.nn.elu(x, alpha), (0.0,), (1.0,))
+    assert tangent == alpha
+
+
 def test_softmax_is_stable_and_sums_to_one_along_axis():
     x = np.array([[1000.0, 1001.0, 1002.0], [-5.0, 0.0, 5.0]])
     p = pb.nn.softmax(x, axis=-1)

@@ -81,8 +81,11 @@ def elu(x, alpha: float = 1.0):
     >>> elu(np.array([1.0, 0.0]))
     array([1., 0.])
     """
-    # NOTE: expm1 of min(x, 0) keeps the unused branch finite, so its zero gradient is not NaN.
-    return pnp.where(x > 0, x, alpha * pnp.expm1(pnp.minimum(x, 0)))
+    # NOTE: expm1 of x clamped to <= 0 keeps the unused branch finite, so its zero gradient is
+    # not NaN; clamped with where, not minimum, whose tie at 0 would halve the gradient there
+    # (it is alpha, from the exp branch, as in PyTorch and JAX).
+    negative = pnp.where(x > 0, 0.0, x)
+    return pnp.where(x > 0, x, alpha * pnp.expm1(negative))
 
 
 def gelu(x, approximate: bool = False):
