@@ -177,3 +177,15 @@ def test_embedding_gradient_matches_finite_differences():
 def test_embedding_rejects_float_ids():
     with pytest.raises(TypeError, match="integers"):
         pb.nn.Embedding(5, 2)(np.array([1.0]))
+
+
+def test_a_checkpointed_dropout_under_jit_recomputes_the_forward_passs_mask():
+    # the recomputation is a second draw in the graph: it must be the same draw, as eagerly
+    block = pb.checkpoint(lambda x: pb.nn.functional.dropout(x, 0.5) * x)
+    step = pb.jit(pb.value_and_grad(lambda x: pnp.sum(block(x))))  # at ones: 2 * kept
+    grads = []
+    for _ in range(4):
+        value, grad = step(np.ones(64))
+        assert 2 * value == grad.sum()
+        grads.append(grad)
+    assert not np.array_equal(grads[0], grads[1])

@@ -129,7 +129,9 @@ class Primitive:
             replays a graph of scalars with; it may raise ``ArithmeticError``/``ValueError``
             where NumPy returns inf or nan (``jit`` then replays with ``impl``).
         random: each call draws new random values (a dropout mask): ``jit`` replays it at
-            every call and never merges two calls with the same inputs into one.
+            every call and never merges two calls with the same inputs into one, unless a
+            ``draw`` param names the same draw of the random state for both (a
+            ``pb.checkpoint``'s recomputation and its forward pass).
 
     ``ufunc`` is the NumPy ufunc when ``impl`` is one: ``jit`` then writes results into dead
     buffers with ``out=``.

@@ -46,14 +46,14 @@ def dead_code_elimination(graph: Graph) -> Graph:
 
 
 def common_subexpression_elimination(graph: Graph) -> Graph:
-    """``graph`` with repeated ``(primitive, inputs, params)`` computed once (random ones,
-    each a new draw, excepted)."""
+    """``graph`` with repeated ``(primitive, inputs, params)`` computed once; random ones only
+    when their ``draw`` param says they are the same draw (a checkpoint's recomputation)."""
     seen: dict = {}
     rename: dict[int, int] = {}
     kept = []
     for eqn in graph.equations:
         inputs = _renamed(eqn.inputs, rename)
-        if eqn.prim.random:  # two draws are two masks, even of the same inputs
+        if eqn.prim.random and eqn.params.get("draw") is None:  # two draws are two masks
             kept.append(Equation(eqn.prim, inputs, eqn.outputs, eqn.params, eqn.examples))
             continue
         key = (

@@ -7,6 +7,8 @@ import numpy as np
 import pullback as pb
 import pullback.numpy as pnp
 
+from .._core.levels import _state
+
 
 def dropout(x, rate: float, key=None):
     """Zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
@@ -30,16 +32,36 @@ def dropout(x, rate: float, key=None):
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
     if rate == 0.0:
         return x
-    return pnp.where(_keep_mask(x, rate=rate, key=key), x / (1.0 - rate), 0)
+    keep = _keep_mask(x, rate=rate, key=key, draw=_draw(key) if _tracing() else None)
+    return pnp.where(keep, x / (1.0 - rate), 0)
 
 
-def _keep_mask_impl(x, *, rate: float, key):
+def _keep_mask_impl(x, *, rate: float, key, draw):
     """A boolean array of ``x``'s shape, each entry False with probability ``rate``."""
+    del draw  # which draw this is, for jit (see _draw)
     shape = np.shape(x)
     if key is None:
         return np.random.random_sample(shape) >= rate
     rng = key if isinstance(key, np.random.Generator) else np.random.default_rng(key)
     return rng.random(shape) >= rate
+
+
+def _tracing() -> bool:
+    return any(getattr(level, "records_graph", False) for level in _state.stack)
+
+
+def _draw(key) -> int | None:
+    """While a trace records: which draw of NumPy's random state (or of ``key``'s) the mask is,
+    as a number. ``pb.checkpoint`` restores the state to recompute its function, so the
+    recomputation's draw has the number of the forward pass's, and ``jit`` gives both one mask
+    (``Primitive.random``); two dropouts in a row have two numbers and two masks. An int
+    seed draws the same mask every time: no number is needed."""
+    if key is None:
+        state = np.random.get_state(legacy=False)
+        return hash((state["state"]["key"].tobytes(), state["state"]["pos"], state["has_gauss"]))
+    if isinstance(key, np.random.Generator):
+        return hash(repr(key.bit_generator.state))
+    return None
 
 
 # NOTE: the mask is drawn by an op of x, not by NumPy beside it: a trace then records the draw
