@@ -204,3 +204,18 @@ def test_batch_norm_in_training_mode_refuses_to_be_traced():
         with pytest.raises(TypeError, match=r"BatchNorm in training mode .*model\.eval\(\)"):
             trace(norm, x)
     pb.jit(lambda m, x: m(x))(norm.eval(), x)
+
+
+def test_a_function_traced_again_and_again_is_said_once():
+    scaled = pb.jit(lambda x, n: x * n)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for n in range(15):
+            scaled(np.ones(2), n)  # each Python int is a new trace
+    with pytest.warns(UserWarning, match="has traced it 16 times: each new Python int"):
+        scaled(np.ones(2), 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled(np.ones(2), 16)  # said once

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import functools
 import numbers
+import warnings
 
 import numpy as np
 
+from .._core.errors import describe_function
 from .._core.levels import _state
 from .._core.tensor import Tensor, dtype_of, live, shape_of
 from .._core.tree import flatten, unflatten
@@ -61,6 +63,7 @@ def jit(f):
     4.0
     """
     cache: dict = {}
+    traces = [0]
 
     @functools.wraps(f)
     def jitted(*args, **kwargs):
@@ -70,10 +73,27 @@ def jit(f):
         compiled = cache.get(key)
         if compiled is None or compiled.stale():
             compiled = cache[key] = _compile(f, leaves, in_tree, bool(kwargs))
+            traces[0] += 1
+            if traces[0] == _MANY_TRACES:
+                _warn_many_traces(f)
         return compiled([leaves[i] for i in compiled.dynamic])
 
     jitted.cache = cache
     return jitted
+
+
+_MANY_TRACES = 16
+
+
+def _warn_many_traces(f) -> None:
+    """Say once that ``f`` keeps being traced again, which costs more than it saves."""
+    warnings.warn(
+        f"pb.jit({describe_function(f)}) has traced it {_MANY_TRACES} times: each new Python "
+        f"int or bool argument, shape, dtype or structure is a new trace, as is a Variable it "
+        f"reads (not as an argument) that was assigned. Pass what changes every call as an "
+        f"array or a float, or keep the Variable among the arguments.",
+        stacklevel=3,
+    )
 
 
 class _Compiled:
