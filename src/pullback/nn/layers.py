@@ -64,7 +64,9 @@ class Dense(Module):
 
     def __call__(self, x):
         try:
-            y = x @ self.kernel
+            # NOTE: pnp.matmul, not x @ kernel: an input array on the left would go through
+            # NumPy's ufunc dispatch back to pullback first (bench/training.py, digits step)
+            y = pnp.matmul(x, self.kernel)
         except ValueError as error:
             clearer = self._input_error(x)
             if clearer is None:
