@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
@@ -16,10 +17,11 @@ def describe_function(f) -> str:
     """``name (file.py:12)`` for a user's function, as error messages quote it."""
     name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
     name = name.rpartition("<locals>.")[2]
+    try:
+        f = inspect.unwrap(f)  # a transform of the user's function: the user's own place
+    except ValueError:  # a cycle of __wrapped__
+        pass
     code = getattr(f, "__code__", None)
-    if code is None:
-        wrapped = getattr(f, "__wrapped__", None)
-        code = getattr(wrapped, "__code__", None)
     if code is None:
         return name
     return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
