@@ -132,3 +132,40 @@ def test_apply_gradients_refuses_a_variable_given_twice():
     with pytest.raises(ValueError, match="appears more than once"):
         pb.optim.SGD(0.1).apply_gradients([(np.ones(2), v), (np.ones(2), v)])
     assert v.numpy().tolist() == [1.0, 1.0]
+
+
+class _ArrayParameter(pb.nn.Module):
+    """A parameter held as a plain array (NumPy style) beside a Variable."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = w
+        self.v = pb.Variable(np.ones((2, 1)))
+
+    def __call__(self, x):
+        return x @ self.w + x @ self.v
+
+
+def _array_loss(model):
+    return pnp.sum(model(np.ones((3, 2))))
+
+
+def test_update_steps_float_array_parameters_in_place():
+    # a float array is a pytree leaf with a gradient: it used to be skipped, silently
+    w = np.ones((2, 1))
+    model = _ArrayParameter(w)
+    pb.optim.SGD(0.1).update(model, pb.grad(_array_loss)(model))
+    assert model.w is w
+    np.testing.assert_allclose(w.ravel(), [0.7, 0.7])
+    np.testing.assert_allclose(model.v.numpy().ravel(), [0.7, 0.7])
+
+
+@pytest.mark.parametrize(
+    "w", [pb.tensor(np.ones((2, 1))), np.broadcast_to(np.ones(1), (2, 1))], ids=["tensor", "view"]
+)
+def test_update_refuses_a_parameter_it_cannot_step_and_steps_nothing(w):
+    model = _ArrayParameter(w)
+    grads = pb.grad(_array_loss)(model)
+    with pytest.raises(TypeError, match=r"cannot be stepped in place .* make it a pb.Variable"):
+        pb.optim.Adam(0.1).update(model, grads)
+    assert model.v.numpy().ravel().tolist() == [1.0, 1.0]

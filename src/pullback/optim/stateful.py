@@ -14,6 +14,7 @@ import numpy as np
 
 import pullback as pb
 
+from .._core.errors import describe_value
 from . import transforms
 
 Tensor, Variable = pb.Tensor, pb.Variable
@@ -36,7 +37,24 @@ def _summed_by_variable(grads: list, leaves: list) -> list[tuple]:
     return [tuple(pair) for pair in pairs.values()]
 
 
-def _describe(v: Variable) -> str:
+def _steppable_array(x) -> bool:
+    return type(x) is np.ndarray and x.dtype.kind == "f" and x.flags.writeable
+
+
+def _check_steppable(optimizer: str, leaf) -> None:
+    """Raise unless ``leaf``, a model's leaf with a gradient, can be stepped in place."""
+    if not _steppable_array(leaf):
+        raise TypeError(
+            f"{optimizer}.update: a model parameter of type {type(leaf).__name__} "
+            f"({describe_value(leaf)}) has a gradient but cannot be stepped in place "
+            f"(a read-only array, or a Tensor): make it a pb.Variable (self.w = "
+            f"pb.Variable(...), or self.add_weight), trainable=False to keep it constant"
+        )
+
+
+def _describe(v) -> str:
+    if not isinstance(v, Variable):
+        return "an array"
     return f"Variable {v.name!r}" if v.name else "a Variable"
 
 
@@ -57,11 +75,15 @@ class Optimizer:
         return rate(step) if callable(rate) else rate
 
     def update(self, model, grads) -> None:
-        """Step the trainable Variables of ``model`` by ``grads`` (a pytree of its structure).
+        """Step the parameters of ``model`` by ``grads`` (a pytree of its structure): its
+        trainable Variables, and its float arrays, which are pytree leaves too and are stepped
+        in place.
 
         Raises:
             ValueError: ``grads`` does not have the structure of ``model``, or a gradient has
                 another shape than its Variable.
+            TypeError: a leaf with a gradient cannot be stepped in place (a read-only array,
+                a Tensor that is not a Variable).
         """
         leaves, treedef = pb.tree.flatten(model)
         grad_leaves, grad_def = pb.tree.flatten(grads)
@@ -74,18 +96,22 @@ class Optimizer:
                 f"{type(self).__name__}.update: grads have structure {grad_def!r}, but the "
                 f"model has {treedef!r}; pass the gradient pb.grad returns for this model"
             )
-        self.apply_gradients(_summed_by_variable(grad_leaves, leaves))
+        pairs = _summed_by_variable(grad_leaves, leaves)
+        for g, leaf in pairs:
+            if g is not None and not isinstance(leaf, Variable):
+                _check_steppable(type(self).__name__, leaf)
+        self.apply_gradients(pairs)
 
     def apply_gradients(self, grads_and_vars: Iterable) -> None:
-        """Step each trainable Variable by its gradient; pairs with a ``None`` gradient are
-        skipped, as are values that are not trainable Variables.
+        """Step each trainable Variable (or float array, in place) by its gradient; pairs with
+        a ``None`` gradient are skipped, as are other values.
 
         Raises:
             ValueError: a gradient's shape is not its Variable's.
         """
         grads, variables, params = [], [], []
         for g, v in grads_and_vars:
-            if g is not None and isinstance(v, Variable) and v.trainable:
+            if g is not None and (_steppable_array(v) or isinstance(v, Variable) and v.trainable):
                 g = _numpy(g)
                 if g.shape != v.shape:  # NumPy would broadcast some into a wrong step
                     raise ValueError(
@@ -94,7 +120,7 @@ class Optimizer:
                     )
                 grads.append(g)
                 variables.append(v)
-                params.append(v.numpy())
+                params.append(_numpy(v))
         if len(set(map(id, variables))) != len(variables):
             raise ValueError(
                 f"{type(self).__name__}.apply_gradients: a Variable appears more than once "
@@ -109,7 +135,10 @@ class Optimizer:
         updates, state = self._transform.update(grads, state, params)
         self._states[key] = (variables, state)
         for variable, update in zip(variables, updates):
-            variable.assign_add(update)
+            if isinstance(variable, Variable):
+                variable.assign_add(update)
+            else:  # a float array of the model: stepped where it is
+                np.add(variable, update, out=variable)
 
 
 class SGD(Optimizer):
