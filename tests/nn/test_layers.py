@@ -189,3 +189,19 @@ def test_a_checkpointed_dropout_under_jit_recomputes_the_forward_passs_mask():
         assert 2 * value == grad.sum()
         grads.append(grad)
     assert not np.array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("bad", [-1, 5])
+def test_embedding_ids_outside_the_table_are_refused(bad):
+    # NumPy would take -1 as the last row: a silently wrong lookup and gradient
+    table = pb.nn.Embedding(5, 2, dtype=np.float64)
+    calls = [
+        lambda ids: table(ids),
+        lambda ids: pb.grad(lambda m: pnp.sum(m(ids)))(table),
+        lambda ids: pb.jit(lambda m, i: m(i))(table, pb.tensor(ids)),
+        lambda ids: pb.vmap(lambda i: table(i), in_axes=0)(ids[None]),
+    ]
+    for call in calls:
+        call(np.array([0, 4]))
+        with pytest.raises(ValueError, match=rf"rows 0..4 of a table of 5, got ids from .*{bad}"):
+            call(np.array([0, bad]))

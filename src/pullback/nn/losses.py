@@ -12,6 +12,7 @@ import pullback.numpy as pnp
 from .._core.levels import _state
 from .._core.residuals import ByArray
 from .activations import log_softmax
+from .functional import as_indices, check_indices, checked_indices
 
 
 def mse(pred, target):
@@ -87,7 +88,7 @@ def softmax_cross_entropy(logits, labels):
 def _sparse_cross_entropy_impl(logits, labels):
     """``mean(logsumexp(logits) - logits[label])`` over every leading position."""
     rows, labels = _rows(logits, labels)
-    _check_classes(labels, rows.shape[1])
+    check_indices(labels, rows.shape[1], _LABELS)
     if rows.size:
         peak = np.maximum.reduce(rows, axis=1, keepdims=True)
         if math.isfinite(np.add.reduce(peak, axis=None)):  # else: all -inf, inf or NaN rows
@@ -108,32 +109,13 @@ def _rows(logits, labels) -> tuple[np.ndarray, np.ndarray]:
     """``logits`` as a (positions, classes) matrix and ``labels`` as a vector."""
     logits = np.asarray(logits)
     labels = labels.reshape(-1) if type(labels) is np.ndarray else np.reshape(labels, -1)
-    return logits.reshape(-1, logits.shape[-1]), _as_classes(labels)
+    return logits.reshape(-1, logits.shape[-1]), as_indices(labels)
 
 
-def _as_classes(labels: np.ndarray) -> np.ndarray:
-    """Boolean labels as the classes 0 and 1 (NumPy would take them as a mask)."""
-    return labels.view(np.uint8) if labels.dtype.kind == "b" else labels
-
-
-_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-
-
-def _unsigned(labels: np.ndarray) -> np.ndarray:
-    return labels.view(_UNSIGNED[labels.dtype.itemsize]) if labels.dtype.kind == "i" else labels
-
-
-def _check_classes(labels: np.ndarray, classes: int) -> None:
-    """Raise unless every label is in ``[0, classes)``: NumPy would take a negative one as a
-    class counted from the end, a silently wrong loss.
-
-    NOTE: one maximum over the labels seen as unsigned ints, where negative ones are huge:
-    half the cost of a minimum and a maximum (the digits step's 32 labels: 3.6 us)."""
-    if labels.size and np.maximum.reduce(_unsigned(labels), axis=None) >= classes:
-        raise ValueError(
-            f"softmax_cross_entropy: int labels must be classes 0..{classes - 1} of logits with "
-            f"{classes} classes, got labels from {labels.min()} to {labels.max()}"
-        )
+_LABELS = (
+    "softmax_cross_entropy: int labels must be classes 0..{last} of logits with {bound} classes,"
+    " got labels from {low} to {high}"
+)
 
 
 # NOTE: the forward pass keeps its softmax weights for the backward pass, keyed by the logits
@@ -154,26 +136,9 @@ _sparse_softmax_cross_entropy = pb.primitive(
 )
 
 
-def _class_labels_impl(labels, *, classes: int):
-    """``labels`` as classes (booleans as 0 and 1), checked to be classes of logits with
-    ``classes`` classes."""
-    labels = _as_classes(np.asarray(labels))
-    _check_classes(labels.reshape(-1), classes)
-    return labels
-
-
-# NOTE: the formulas below read the labels through this op, not directly: a jitted gradient
-# replays it with each batch's labels, where the loss's own forward pass, which checks them
-# too, is dropped from the graph when only the gradient is returned.
-_class_labels = pb.primitive(_class_labels_impl, name="class_labels", differentiable=False)
-pb.defbatch(
-    _class_labels, lambda args, dims, classes: (_class_labels(args[0], classes=classes), dims[0])
-)
-
-
 def _softmax_minus_one_hot(logits, labels):
     """The loss's derivative with respect to ``logits``, times the number of positions."""
-    labels = _class_labels(labels, classes=pnp.shape(logits)[-1])
+    labels = checked_indices(labels, bound=pnp.shape(logits)[-1], message=_LABELS)
     one_hot = pnp.equal(pnp.arange(pnp.shape(logits)[-1]), pnp.expand_dims(labels, -1))
     return pnp.special.softmax(logits, axis=-1) - one_hot
 
@@ -208,7 +173,7 @@ def _sparse_cross_entropy_batch(args, dims):
         pnp.moveaxis(a, d, 0) if d is not None else pnp.broadcast_to(a, (size, *pnp.shape(a)))
         for a, d in zip(args, dims)
     )
-    labels = _class_labels(labels, classes=pnp.shape(logits)[-1])
+    labels = checked_indices(labels, bound=pnp.shape(logits)[-1], message=_LABELS)
     lse = pnp.special.logsumexp(logits, axis=-1)
     picked = pnp.take_along_axis(logits, pnp.expand_dims(labels, -1), axis=-1)[..., 0]
     return pnp.mean(lse - picked, axis=tuple(range(1, pnp.ndim(lse)))), 0
