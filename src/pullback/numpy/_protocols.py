@@ -72,10 +72,8 @@ def array_function(func, args, kwargs):
         if kwargs:
             kwargs = _without_defaults(kwargs)
             unknown = _unknown_keywords(mine, kwargs)
-            if unknown and not _is_tracked((args, kwargs)):
-                return _fallback(name, func, args, kwargs)  # NumPy's own, on the values
             if unknown:
-                raise _unsupported_keywords(name, unknown, mine)
+                return _numpys_own(name, func, args, kwargs, unknown, mine)
         return mine(*args, **kwargs)
     return _fallback(name, func, args, kwargs)
 
@@ -105,13 +103,15 @@ def _without_defaults(kwargs: dict) -> dict:
     return kwargs
 
 
-def _unsupported_keywords(name: str, unknown: list[str], mine=None) -> TypeError:
-    """The error for NumPy keywords (``where=``, ``initial=``) a pnp twin does not take, on a
-    Tensor being differentiated: named, with what to do instead."""
+def _numpys_own(name: str, call, args, kwargs, unknown: list[str], mine=None):
+    """``call`` (NumPy's) on the values, for keywords ``unknown`` that pnp does not honour;
+    on a Tensor being differentiated, the error naming them, with what to do instead."""
+    if not _is_tracked((args, kwargs)):
+        return _fallback(name, call, args, kwargs)
     takes = ""
     if mine is not None and _keywords(mine) is not None:
         takes = f"; pnp.{getattr(mine, '__name__', '')} takes {', '.join(sorted(_keywords(mine)))}"
-    return TypeError(
+    raise TypeError(
         f"{name}(..., {', '.join(f'{k}=' for k in unknown)}) is not supported on Tensors "
         f"being differentiated{takes}{_ALTERNATIVES.get(unknown[0], '')}"
     )
@@ -148,24 +148,23 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         if mine is not None:  # every entry of a against every entry of b
             a, b = inputs
             return mine(pnp.reshape(a, pnp.shape(a) + (1,) * pnp.ndim(b)), b)
-    if method == "accumulate" and ufunc.__name__ in _ACCUMULATIONS:
-        axis = kwargs.pop("axis", 0) if set(kwargs) <= {"axis", "dtype"} else None
-        if axis is not None:
-            mine = getattr(pnp, _ACCUMULATIONS[ufunc.__name__])
-            return mine(*inputs, axis=axis, dtype=kwargs.get("dtype"))
+    if method == "accumulate" and ufunc.__name__ in _ACCUMULATIONS and kwargs.keys() <= _AXIS:
+        mine = getattr(pnp, _ACCUMULATIONS[ufunc.__name__])
+        return mine(*inputs, axis=kwargs.get("axis", 0), dtype=kwargs.get("dtype"))
     if method == "reduce" and ufunc.__name__ in _REDUCTIONS:
         mine = getattr(pnp, _REDUCTIONS[ufunc.__name__])
         kwargs = _without_defaults(kwargs)
         unknown = _unknown_keywords(mine, kwargs)
         if not unknown:
             return mine(*inputs, **kwargs)
-        if _is_tracked((inputs, kwargs)):
-            raise _unsupported_keywords(f"np.{ufunc.__name__}.reduce", unknown, mine)
+        name = f"np.{ufunc.__name__}.reduce"
+        return _numpys_own(name, ufunc.reduce, inputs, kwargs, unknown, mine)
     return _fallback(f"np.{ufunc.__name__}.{method}", getattr(ufunc, method), inputs, kwargs)
 
 
 _REDUCTIONS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
 _ACCUMULATIONS = {"add": "cumsum", "multiply": "cumprod"}
+_AXIS = frozenset({"axis", "dtype"})  # the keywords an accumulation maps onto pnp
 
 
 def _call_ufunc(ufunc, mine, inputs, kwargs):
@@ -177,10 +176,7 @@ def _call_ufunc(ufunc, mine, inputs, kwargs):
         k for k in _without_defaults(kwargs) if k not in _LAYOUT_KEYWORDS and k != "dtype"
     )
     if unknown:
-        name = f"np.{ufunc.__name__}"
-        if not _is_tracked((inputs, kwargs)):
-            return _fallback(name, ufunc, inputs, kwargs)
-        raise _unsupported_keywords(name, unknown)
+        return _numpys_own(f"np.{ufunc.__name__}", ufunc, inputs, kwargs, unknown)
     if dtype is not None:
         inputs = [_pnp().astype(x, dtype) if _is_array(x) else x for x in inputs]
     return mine(*inputs)
