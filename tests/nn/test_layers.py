@@ -205,3 +205,19 @@ def test_embedding_ids_outside_the_table_are_refused(bad):
         call(np.array([0, 4]))
         with pytest.raises(ValueError, match=rf"rows 0..4 of a table of 5, got ids from .*{bad}"):
             call(np.array([0, bad]))
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (lambda: pb.nn.BatchNorm(3), (2, 4)),
+        (lambda: pb.nn.BatchNorm(3, axis=1), (2, 4, 3)),
+        (lambda: pb.nn.LayerNorm(3), (2, 4)),
+        (lambda: pb.nn.LayerNorm(3), (2, 1)),  # NumPy would broadcast it to (2, 3), silently
+    ],
+)
+def test_normalisation_layers_name_themselves_and_a_wrong_input(layer, shape):
+    layer = layer()
+    message = re.escape(f"{type(layer).__name__}(3) normalises 3 features on axis")
+    with pytest.raises(ValueError, match=message + r".*" + re.escape(str(shape))):
+        layer(np.ones(shape))

@@ -31,6 +31,18 @@ def _numpy(x) -> np.ndarray:
     return x.numpy() if isinstance(x, pb.Tensor) else np.asarray(x)
 
 
+def _check_features(layer: Module, x, axis: int) -> None:
+    """Raise, naming ``layer``, unless ``x`` has ``layer.scale``'s number of features on
+    ``axis`` (NumPy would raise a broadcast error, or broadcast a single feature silently)."""
+    features = layer.scale.shape[0]
+    shape = tuple(pnp.shape(x))
+    if not shape or not -len(shape) <= axis < len(shape) or shape[axis] != features:
+        raise ValueError(
+            f"{type(layer).__name__}({features}) normalises {features} features on axis "
+            f"{axis}, got an input of shape {shape}"
+        )
+
+
 class Dense(Module):
     """Fully connected layer ``activation(x @ kernel + bias)``.
 
@@ -178,6 +190,7 @@ class BatchNorm(Module):
         self.momentum, self.epsilon, self.axis = momentum, epsilon, axis
 
     def __call__(self, x):
+        _check_features(self, x, self.axis)
         axis = self.axis % x.ndim
         shape = [1] * x.ndim
         shape[axis] = -1
@@ -226,6 +239,7 @@ class LayerNorm(Module):
         self.epsilon = epsilon
 
     def __call__(self, x):
+        _check_features(self, x, -1)
         return functional.layer_norm(x, self.scale, self.offset, axis=-1, epsilon=self.epsilon)
 
 
