@@ -50,6 +50,17 @@ def test_non_float_leaves_get_none_state_and_none_gradients():
     assert updates["n"] is None
 
 
+def test_apply_updates_leaves_a_parameter_without_an_update_as_it_is():
+    # the optimisers give a non-float leaf no update: applying them used to fail on its None
+    params = {"w": np.ones(2), "n": 3, "nothing": None}
+    opt = pb.optim.adam(0.1)
+    grads = pb.grad(lambda p: (p["w"] * p["n"]).sum())(params)
+    updates, _ = opt.update(grads, opt.init(params))
+    new = pb.optim.apply_updates(params, updates)
+    assert new["n"] == 3 and new["nothing"] is None
+    np.testing.assert_allclose(new["w"], [0.9, 0.9])
+
+
 def test_adamw_needs_params_and_nesterov_needs_momentum():
     opt = pb.optim.adamw()
     with pytest.raises(ValueError, match="params"):

@@ -54,12 +54,17 @@ def _zeros(x):
 
 
 def apply_updates(params, updates):
-    """``params + updates``, leaf by leaf.
+    """``params + updates``, leaf by leaf; a ``None`` update (a non-float leaf, which the
+    optimisers give none) leaves its parameter as it is.
 
-    >>> apply_updates({"w": 1.0}, {"w": -0.5})
-    {'w': 0.5}
+    >>> apply_updates({"w": 1.0, "n": 3}, {"w": -0.5, "n": None})
+    {'w': 0.5, 'n': 3}
     """
-    return pb.tree.map(lambda p, u: p + u, params, updates)
+    return pb.tree.map(lambda p, u: p if u is None else p + u, params, updates, is_leaf=_is_none)
+
+
+def _is_none(x) -> bool:
+    return x is None
 
 
 def sgd(
