@@ -12,7 +12,7 @@ import contextlib
 import numpy as np
 
 from ._core.tensor import Tensor, dtype_of, shape_of
-from ._core.tree import flatten, structure_changed, unflatten
+from ._core.tree import flatten, is_none, structure_changed, unflatten
 from .ops.index import getitem
 from .ops.shape import reshape
 from .transforms._args import restore
@@ -346,7 +346,7 @@ def _seeds(level, target, output_gradients) -> dict:
     if output_gradients is None:
         o_leaves = [None] * len(t_leaves)
     else:
-        o_leaves = flatten(output_gradients, is_leaf=_is_none)[0]
+        o_leaves = flatten(output_gradients, is_leaf=is_none)[0]
         if len(o_leaves) != len(t_leaves):
             raise ValueError(
                 f"GradientTape.gradient: output_gradients has {len(o_leaves)} value(s), but "
@@ -363,10 +363,6 @@ def _seeds(level, target, output_gradients) -> dict:
         prev = seeds.get(node)
         seeds[node] = g if prev is None else prev + g
     return seeds
-
-
-def _is_none(x) -> bool:
-    return x is None
 
 
 def _jacobian_rows(level, target, nodes) -> list:

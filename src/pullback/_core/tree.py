@@ -276,6 +276,11 @@ def remember_built(tree, leaves: list, treedef: TreeDef) -> None:
         memo(tree, _flatten_node, (leaves, treedef))
 
 
+def is_none(x) -> bool:
+    """``is_leaf`` that keeps ``None`` in place as a leaf (a missing gradient or update)."""
+    return x is None
+
+
 def leaves(tree, is_leaf: Callable | None = None) -> list:
     """The leaves of ``tree`` in flattening order."""
     return flatten(tree, is_leaf)[0]

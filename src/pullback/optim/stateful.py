@@ -15,6 +15,7 @@ import numpy as np
 import pullback as pb
 
 from .._core.errors import describe_value
+from .._core.tree import is_none
 from . import transforms
 
 Tensor, Variable = pb.Tensor, pb.Variable
@@ -58,10 +59,6 @@ def _describe(v) -> str:
     return f"Variable {v.name!r}" if v.name else "a Variable"
 
 
-def _is_none(x) -> bool:
-    return x is None
-
-
 class Optimizer:
     """Base of ``SGD``, ``Adam`` and ``AdamW``: keeps one optimiser state per set of Variables."""
 
@@ -89,8 +86,8 @@ class Optimizer:
         grad_leaves, grad_def = pb.tree.flatten(grads)
         if grad_def != treedef:
             # None gradients (leaves pb.grad does not differentiate) are leaves of their own
-            leaves, treedef = pb.tree.flatten(model, is_leaf=_is_none)
-            grad_leaves, grad_def = pb.tree.flatten(grads, is_leaf=_is_none)
+            leaves, treedef = pb.tree.flatten(model, is_leaf=is_none)
+            grad_leaves, grad_def = pb.tree.flatten(grads, is_leaf=is_none)
         if grad_def != treedef:
             raise ValueError(
                 f"{type(self).__name__}.update: grads have structure {grad_def!r}, but the "

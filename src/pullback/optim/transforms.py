@@ -18,6 +18,8 @@ import numpy as np
 import pullback as pb
 import pullback.numpy as pnp
 
+from .._core.tree import is_none
+
 Schedule = Callable[[int], float]
 
 
@@ -60,11 +62,7 @@ def apply_updates(params, updates):
     >>> apply_updates({"w": 1.0, "n": 3}, {"w": -0.5, "n": None})
     {'w': 0.5, 'n': 3}
     """
-    return pb.tree.map(lambda p, u: p if u is None else p + u, params, updates, is_leaf=_is_none)
-
-
-def _is_none(x) -> bool:
-    return x is None
+    return pb.tree.map(lambda p, u: p if u is None else p + u, params, updates, is_leaf=is_none)
 
 
 def sgd(

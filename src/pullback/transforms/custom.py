@@ -16,7 +16,7 @@ import numpy as np
 from .._core.errors import describe_function
 from .._core.primitive import Primitive, bind, defjvp
 from .._core.tensor import Tensor, dtype_of, shape_of
-from .._core.tree import flatten, unflatten
+from .._core.tree import flatten, is_none, unflatten
 from ..ops.elementwise import stop_gradient as stop_gradient
 from . import transpose
 
@@ -72,7 +72,7 @@ class CallSpec:
             if ct is None:
                 leaves.extend([None] * sub.num_leaves)
             else:
-                leaves.extend(flatten(ct, is_leaf=lambda x: x is None)[0])
+                leaves.extend(flatten(ct, is_leaf=is_none)[0])
         if len(leaves) != len(self.leaves):
             raise ValueError(
                 f"{transpose.rule_description(prim)} returned cotangents whose structure does "
@@ -107,7 +107,8 @@ class _CustomFunction:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.prim: Primitive | None = None
-        self._least = _positional_count(fun)  # fewer arguments than this: defaults to add
+        self._signature = _signature(fun)
+        self._least = _positional_count(self._signature)  # fewer arguments: defaults to add
 
     def __call__(self, *args, **kwargs):
         if self.prim is None:
@@ -117,7 +118,7 @@ class _CustomFunction:
             )
         if kwargs or len(args) < self._least:
             # as JAX does: keyword arguments and defaults by position, so the rules see them
-            args = _positional(self.fun, args, kwargs)
+            args = _positional(self.fun, self._signature, args, kwargs)
         statics = [args[i] for i in self.nondiff_argnums]
         dynamic = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
         fn = functools.partial(_with_statics, self.fun, self.nondiff_argnums, statics)
@@ -161,21 +162,32 @@ class _StaticCall:
         return self.fn(*args)
 
 
-def _positional_count(fun) -> int:
-    """How many positional parameters ``fun`` has (0 if its signature is unknown)."""
+def _signature(fun) -> inspect.Signature | None:
     try:
-        parameters = inspect.signature(fun).parameters.values()
-    except (TypeError, ValueError):
+        return inspect.signature(fun)
+    except (TypeError, ValueError):  # a builtin without one
+        return None
+
+
+def _positional_count(signature: inspect.Signature | None) -> int:
+    """How many positional parameters ``signature`` has (0 if it is unknown)."""
+    if signature is None:
         return 0
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return sum(p.kind in kinds for p in parameters)
+    return sum(p.kind in kinds for p in signature.parameters.values())
 
 
-def _positional(fun, args: tuple, kwargs: dict) -> tuple:
-    """``args`` and ``kwargs`` as the positional arguments ``fun``'s signature binds them to."""
+def _positional(fun, signature, args: tuple, kwargs: dict) -> tuple:
+    """``args`` and ``kwargs`` as the positional arguments ``fun``'s ``signature`` binds them
+    to."""
+    if signature is None:
+        raise TypeError(
+            f"{describe_function(fun)} has no signature to place keyword arguments by; pass "
+            f"its arguments by position"
+        )
     try:
-        bound = inspect.signature(fun).bind(*args, **kwargs)
-    except (TypeError, ValueError) as error:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
         raise TypeError(f"{describe_function(fun)}: {error}") from None
     bound.apply_defaults()
     if bound.kwargs:
